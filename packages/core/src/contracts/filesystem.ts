@@ -1,0 +1,33 @@
+import type { OperationContext } from '../events.js';
+
+export interface FilesystemInfo {
+  readonly type: string;
+  readonly uuid: string | undefined;
+  readonly label: string | undefined;
+}
+
+/** The file system on bases and layers: ext4 in practice. */
+export interface FilesystemDriver {
+  readonly type: string;
+  /** Reads what is on a device (blkid); undefined when it holds no file system. */
+  probe(device: string, context?: OperationContext): Promise<FilesystemInfo | undefined>;
+  /** Makes a new, empty file system (with discard). */
+  create(device: string, options: { readonly label?: string }, context?: OperationContext): Promise<void>;
+  /** Gives a copied file system (a new layer) its own UUID, after a full check. */
+  regenerateUuid(device: string, context?: OperationContext): Promise<void>;
+  /** Grows (or shrinks, when unmounted) the file system to fill its device, or to sizeBytes. */
+  resize(device: string, sizeBytes: number | undefined, context?: OperationContext): Promise<void>;
+  /**
+   * Mounts device on a private temporary directory, runs use(dir), and always unmounts and
+   * removes the directory afterwards, whether use() succeeded or not.
+   */
+  withMounted<T>(
+    device: string,
+    options: { readonly readOnly: boolean },
+    use: (directory: string) => Promise<T>,
+    context?: OperationContext,
+  ): Promise<T>;
+  /** Discards unused blocks of a mounted file system, giving them back to the thin pool. */
+  trim(mountPoint: string, context?: OperationContext): Promise<void>;
+}
+export const FilesystemDriver = Symbol.for('imgbased.FilesystemDriver');

@@ -1,0 +1,27 @@
+import type { OperationContext } from '../events.js';
+
+export interface MountedRoot {
+  /** What is mounted on / (a device path, or e.g. "overlay"). */
+  readonly source: string;
+  readonly device: { readonly major: number; readonly minor: number } | undefined;
+}
+
+/** What the engine needs to know about the running system itself. */
+export interface HostInfo {
+  /** The file system mounted on /. */
+  mountedRoot(context?: OperationContext): Promise<MountedRoot>;
+  /** The block device behind a mounted path (for `layout --init --from /`). */
+  deviceOfMount(path: string, context?: OperationContext): Promise<MountedRoot>;
+}
+export const HostInfo = Symbol.for('imgbased.HostInfo');
+
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
+/** Serialises every mutating operation across processes (CLI and daemon alike). */
+export interface OperationLock {
+  /** Takes the lock or fails at once with LockedError. */
+  acquire(purpose: string): Promise<HeldLock>;
+}
+export const OperationLock = Symbol.for('imgbased.OperationLock');

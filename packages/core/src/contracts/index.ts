@@ -1,0 +1,6 @@
+export * from './bootloader.js';
+export * from './command-runner.js';
+export * from './filesystem.js';
+export * from './host.js';
+export * from './persistence.js';
+export * from './volume-manager.js';

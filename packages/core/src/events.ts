@@ -1,0 +1,32 @@
+/**
+ * What an operation reports while it runs. The engine never prints: front ends (the CLI's progress
+ * lines, the daemon's event stream) turn these events into output.
+ */
+export type EngineEvent =
+  | { readonly type: 'step'; readonly step: string; readonly message: string }
+  | {
+      readonly type: 'command';
+      readonly argv: readonly string[];
+      readonly mutates: boolean;
+      /** true when a dry run recorded the command instead of running it */
+      readonly planned: boolean;
+    }
+  | {
+      readonly type: 'command-done';
+      readonly argv: readonly string[];
+      readonly exitCode: number;
+      readonly durationMs: number;
+    }
+  | { readonly type: 'undo'; readonly message: string }
+  | { readonly type: 'warning'; readonly message: string };
+
+/** Passed through every call that may take time or touch the system. */
+export interface OperationContext {
+  /** Cancels the operation; whatever it made so far is removed again. */
+  readonly signal?: AbortSignal | undefined;
+  readonly report?: ((event: EngineEvent) => void) | undefined;
+}
+
+export function emit(context: OperationContext | undefined, event: EngineEvent): void {
+  context?.report?.(event);
+}

@@ -1,0 +1,9 @@
+/**
+ * @packageDocumentation
+ * imgbased's core: the domain (names, ordering, layout), the engine, the contracts that adapters and
+ * plugins implement (each with its DI token beside it), events and typed errors. Nothing here touches
+ * the system directly.
+ */
+export * from './contracts/index.js';
+export * from './errors.js';
+export * from './events.js';

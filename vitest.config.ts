@@ -1,0 +1,48 @@
+import { defineConfig } from 'vitest/config';
+
+// Three kinds of test, run apart:
+// - unit: beside the code (src/**/*.test.ts), no system access, fakes allowed;
+// - integration: real tools on this machine (loop devices, ext4, rsync), files named *.integration.test.ts;
+// - e2e: real LVM thin and real boots inside the qemu VM of test-e2e/.
+const source = { conditions: ['@imgbased/source'] };
+
+export default defineConfig({
+  resolve: source,
+  test: {
+    setupFiles: ['reflect-metadata'],
+    projects: [
+      {
+        resolve: source,
+        test: {
+          name: 'unit',
+          setupFiles: ['reflect-metadata'],
+          include: ['{packages,plugins,apps}/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: ['**/*.integration.test.ts', '**/node_modules/**'],
+        },
+      },
+      {
+        resolve: source,
+        test: {
+          name: 'integration',
+          setupFiles: ['reflect-metadata'],
+          include: ['{packages,plugins,apps}/*/{src,test}/**/*.integration.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        resolve: source,
+        test: {
+          name: 'e2e',
+          setupFiles: ['reflect-metadata'],
+          include: ['test-e2e/tests/**/*.e2e.test.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+          // VMs are CPU-bound under TCG: two at a time on a 2-core machine.
+          maxWorkers: 2,
+          fileParallelism: true,
+        },
+      },
+    ],
+  },
+});
