@@ -4,6 +4,8 @@
  * plugins implement (each with its DI token beside it), events and typed errors. Nothing here touches
  * the system directly.
  */
+
+export * from './config/config.js';
 export * from './contracts/index.js';
 export * from './errors.js';
 export * from './events.js';

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { ConfigInvalidError } from '../errors.js';
+
+/**
+ * imgbased's configuration, read as the original read it: /usr/lib/imgbased/imgbased.conf, its
+ * .d/ directory, then /etc/imgbased.conf and its .d/ directory, later files overriding earlier ones.
+ * Files are INI; every value arrives as a string and is validated here, so a typo is an error that
+ * names the file and the key instead of a setting silently ignored.
+ */
+
+const booleanText = z
+  .union([z.boolean(), z.enum(['true', 'false', 'yes', 'no', 'on', 'off', '1', '0'])])
+  .transform((value) => value === true || value === 'true' || value === 'yes' || value === 'on' || value === '1');
+
+const positiveIntegerText = z
+  .union([z.number(), z.string().regex(/^\d+$/, 'expected a whole number')])
+  .pipe(z.coerce.number().int().min(1, 'must be at least 1'));
+
+const listText = z
+  .union([z.array(z.string()), z.string()])
+  .transform((value) => (Array.isArray(value) ? value : value.split(/[\s,]+/).filter(Boolean)));
+
+export const ConfigSchema = z
+  .object({
+    core: z
+      .object({
+        debug: booleanText.default(false),
+        experimental: booleanText.default(false),
+        lock_dir: z.string().startsWith('/', 'must be an absolute path').default('/run/imgbased'),
+      })
+      .strict()
+      .prefault({}),
+    update: z
+      .object({
+        images_to_keep: positiveIntegerText.default(2),
+      })
+      .strict()
+      .prefault({}),
+    bootloader: z
+      .object({
+        /** Plugins to use, in order of preference; `auto` takes the first one whose bootloader is present. */
+        plugins: listText.default(['auto']),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type ImgbasedConfig = z.output<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** Where each configuration file is looked for, in reading order. */
+export const CONFIG_LOCATIONS = ['/usr/lib/imgbased/imgbased.conf', '/etc/imgbased.conf'] as const;
+
+export interface ConfigFile {
+  readonly path: string;
+  /** Parsed INI: section name to key/value pairs. */
+  readonly sections: Readonly<Record<string, unknown>>;
+}
+
+export const ImgbasedConfig = Symbol.for('imgbased.Config');
+
+/** Validates each file on its own (to name the culprit), then merges them in order. */
+export function resolveConfig(files: readonly ConfigFile[]): ImgbasedConfig {
+  const merged: Record<string, Record<string, unknown>> = {};
+  for (const file of files) {
+    const result = ConfigSchema.safeParse(file.sections);
+    if (!result.success) {
+      const issue = result.error.issues[0]!;
+      const key =
+        issue.code === 'unrecognized_keys'
+          ? [...issue.path, issue.keys[0]].join('.')
+          : issue.path.join('.') || '(top level)';
+      const reason = issue.code === 'unrecognized_keys' ? 'unknown setting' : issue.message;
+      throw new ConfigInvalidError(file.path, key, reason);
+    }
+    for (const [section, values] of Object.entries(file.sections)) {
+      if (typeof values !== 'object' || values === null) continue;
+      merged[section] = { ...merged[section], ...(values as Record<string, unknown>) };
+    }
+  }
+  return ConfigSchema.parse(merged);
+}
+
+export function defaultConfig(): ImgbasedConfig {
+  return ConfigSchema.parse({});
+}
