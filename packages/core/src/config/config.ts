@@ -13,8 +13,8 @@ const booleanText = z
   .transform((value) => value === true || value === 'true' || value === 'yes' || value === 'on' || value === '1');
 
 const positiveIntegerText = z
-  .union([z.number(), z.string().regex(/^\d+$/, 'expected a whole number')])
-  .pipe(z.coerce.number().int().min(1, 'must be at least 1'));
+  .union([z.number(), z.string().regex(/^\d+$/, 'expected a whole number').transform(Number)])
+  .pipe(z.number().int().min(1, 'must be at least 1'));
 
 const listText = z
   .union([z.array(z.string()), z.string()])
