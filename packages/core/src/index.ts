@@ -9,3 +9,5 @@ export * from './config/config.js';
 export * from './contracts/index.js';
 export * from './errors.js';
 export * from './events.js';
+export * from './naming/nvr.js';
+export * from './naming/rpmvercmp.js';
