@@ -7,7 +7,11 @@
 
 export * from './config/config.js';
 export * from './contracts/index.js';
+export * from './engine/index.js';
 export * from './errors.js';
 export * from './events.js';
+export * from './layout/layout.js';
+export * from './layout/schema.js';
+export * from './layout/tags.js';
 export * from './naming/nvr.js';
 export * from './naming/rpmvercmp.js';

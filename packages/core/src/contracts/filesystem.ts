@@ -13,6 +13,11 @@ export interface FilesystemDriver {
   probe(device: string, context?: OperationContext): Promise<FilesystemInfo | undefined>;
   /** Makes a new, empty file system (with discard). */
   create(device: string, options: { readonly label?: string }, context?: OperationContext): Promise<void>;
+  /**
+   * Copies a file system image file onto a device, writing only the blocks in use (thin volumes
+   * stay thin), then grows the file system to fill the device.
+   */
+  writeImage(image: string, device: string, context?: OperationContext): Promise<void>;
   /** Gives a copied file system (a new layer) its own UUID, after a full check. */
   regenerateUuid(device: string, context?: OperationContext): Promise<void>;
   /** Grows (or shrinks, when unmounted) the file system to fill its device, or to sizeBytes. */

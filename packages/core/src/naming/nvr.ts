@@ -94,7 +94,11 @@ export function isLayerName(text: string): boolean {
 
 /** Orders bases as rpm orders packages: by version, then release; the name only breaks ties. */
 export function compareNvr(a: Nvr, b: Nvr): number {
-  return rpmvercmp(a.version, b.version) || rpmvercmp(a.release, b.release) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  return (
+    rpmvercmp(a.version, b.version) ||
+    rpmvercmp(a.release, b.release) ||
+    (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  );
 }
 
 export function compareLayerNames(a: LayerName, b: LayerName): number {

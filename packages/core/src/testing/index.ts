@@ -1,2 +1,4 @@
 /** Test doubles for imgbased's contracts. For unit tests only: never proof that a feature works. */
+export * from './fakes.js';
+export * from './memory-volumes.js';
 export * from './scripted-runner.js';

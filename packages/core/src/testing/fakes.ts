@@ -1,0 +1,80 @@
+import type { CommandResult, CommandRunner } from '../contracts/command-runner.js';
+import type { FilesystemDriver, FilesystemInfo } from '../contracts/filesystem.js';
+import type { HeldLock, HostInfo, MountedRoot, OperationLock } from '../contracts/host.js';
+import { LockedError } from '../errors.js';
+import type { OperationContext } from '../events.js';
+
+/** Records what the engine asked of the file system; `fail` makes one method throw. */
+export class RecordingFilesystem implements FilesystemDriver {
+  readonly type = 'ext4';
+  readonly calls: string[] = [];
+  readonly images = new Map<string, FilesystemInfo>();
+  fail: { method: string; error: Error } | undefined;
+  /** Called inside a method, e.g. to abort a signal mid-operation. */
+  during: ((method: string) => void) | undefined;
+
+  private record(method: string, detail: string): void {
+    this.calls.push(`${method} ${detail}`);
+    this.during?.(method);
+    if (this.fail?.method === method) throw this.fail.error;
+  }
+
+  async probe(device: string): Promise<FilesystemInfo | undefined> {
+    return this.images.get(device);
+  }
+  async create(device: string): Promise<void> {
+    this.record('create', device);
+  }
+  async writeImage(image: string, device: string): Promise<void> {
+    this.record('writeImage', `${image} ${device}`);
+  }
+  async regenerateUuid(device: string): Promise<void> {
+    this.record('regenerateUuid', device);
+  }
+  async resize(device: string): Promise<void> {
+    this.record('resize', device);
+  }
+  async withMounted<T>(device: string, _o: { readOnly: boolean }, use: (directory: string) => Promise<T>): Promise<T> {
+    this.record('mount', device);
+    return use('/mnt/fake');
+  }
+  async trim(mountPoint: string): Promise<void> {
+    this.record('trim', mountPoint);
+  }
+}
+
+export class FixedHost implements HostInfo {
+  constructor(public root: MountedRoot = { source: 'overlay', device: undefined }) {}
+  async mountedRoot(): Promise<MountedRoot> {
+    return this.root;
+  }
+  async deviceOfMount(): Promise<MountedRoot> {
+    return this.root;
+  }
+}
+
+/** An in-process lock with the real lock's contract: a second acquire fails with LockedError. */
+export class MemoryLock implements OperationLock {
+  holder: string | undefined;
+  readonly purposes: string[] = [];
+  async acquire(purpose: string): Promise<HeldLock> {
+    if (this.holder !== undefined) throw new LockedError('(memory)', this.holder);
+    this.holder = purpose;
+    this.purposes.push(purpose);
+    return {
+      release: async () => {
+        this.holder = undefined;
+      },
+    };
+  }
+}
+
+/** A runner that only carries the dry-run flag, for engines whose adapters are fakes. */
+export class NullRunner implements CommandRunner {
+  constructor(readonly dryRun = false) {}
+  async run(): Promise<CommandResult> {
+    throw new Error('NullRunner runs nothing');
+  }
+}
+
+export type { OperationContext };
