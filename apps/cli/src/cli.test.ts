@@ -76,7 +76,7 @@ describe('imgbase', () => {
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toMatchObject({
       schemaVersion: 1,
-      verb: 'base',
+      verb: 'base --of-layer',
       error: { code: 'E_LAYER_NOT_FOUND' },
     });
   });

@@ -8,6 +8,7 @@ import {
   parseSize,
   toImgbasedError,
   UsageError,
+  type VerbResultSchemas,
 } from '@imgbased/core';
 import { Command, CommanderError, Option } from 'commander';
 import { jsonFailure, jsonSuccess, layoutTree, shellQuote } from './output.js';
@@ -64,7 +65,11 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
       const options = { ...command.opts(), args: command.args };
       if (mutating && !io.isRoot) throw new NotRootError(name);
       const engine = await deps.createEngine({ dryRun: Boolean(flags.dryRun), debug: Boolean(flags.debug) });
-      outcome = await handler(engine, options, { signal: deps.signal, report: reporter(io, flags) });
+      outcome = await handler(engine, options, {
+        signal: deps.signal,
+        report: reporter(io, flags),
+        as: (v) => (verb = v),
+      });
     };
 
   const program = new Command('imgbase')
@@ -99,20 +104,24 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
   ).action(
     act('layout', false, async (engine, o, context) => {
       if (o.init) {
+        context.as('layout --init');
         const nvr = (o.initNvr as string | undefined) ?? (o.args as string[])[0];
         if (!nvr) throw new UsageError('layout --init needs the first base: imgbase layout --init NVR [--from SRC]');
         if (!io.isRoot) throw new NotRootError('layout --init');
         return changed(await engine.initLayout({ nvr, from: o.from as string }, context));
       }
       if (o.bases) {
+        context.as('layout --bases');
         const bases = (await engine.layout(context)).bases.map((b) => b.name);
         return { data: { bases }, human: lines(bases) };
       }
       if (o.layers) {
+        context.as('layout --layers');
         const layers = (await engine.layout(context)).bases.flatMap((b) => b.layers.map((l) => l.name));
         return { data: { layers }, human: lines(layers) };
       }
       if (o.freeSpace) {
+        context.as('layout --free-space');
         const free = await engine.freeSpace(context);
         return { data: free, human: `${formatSizeIn(free.freeBytes, o.units as string)}\n` };
       }
@@ -135,6 +144,7 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
   ).action(
     act('base', false, async (engine, o, context) => {
       if (o.add !== undefined) {
+        context.as('base --add');
         if (!io.isRoot) throw new NotRootError('base --add');
         if (o.size === undefined) throw new UsageError('base --add needs --size, e.g. --size 1G');
         const sizeBytes = parseSize(o.size as string);
@@ -143,9 +153,12 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
         );
       }
       if (o.remove !== undefined) {
+        context.as('base --remove');
         if (!io.isRoot) throw new NotRootError('base --remove');
         return changed(await engine.removeBase(o.remove as string, context));
       }
+      if (o.latest) context.as('base --latest');
+      if (o.ofLayer !== undefined) context.as('base --of-layer');
       if (o.latest) return named('base', (await engine.latestBase(context)).name);
       if (o.ofLayer !== undefined) return named('base', (await engine.baseOfLayer(o.ofLayer as string, context)).name);
       throw new UsageError('base needs one of --add, --remove, --latest, --of-layer');
@@ -165,9 +178,13 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
   ).action(
     act('layer', false, async (engine, o, context) => {
       if (o.add) {
+        context.as('layer --add');
         if (!io.isRoot) throw new NotRootError('layer --add');
         return changed(await engine.addLayer({ from: (o.args as string[])[0] }, context));
       }
+      if (o.latest) context.as('layer --latest');
+      if (o.current) context.as('layer --current');
+      if (o.volumePath !== undefined) context.as('layer --volume-path');
       if (o.latest) return named('layer', (await engine.latestLayer(context)).name);
       if (o.current) return named('layer', (await engine.currentLayer(context)).name);
       if (o.volumePath !== undefined) {
@@ -211,7 +228,12 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
   }
 }
 
-type Ctx = { signal: AbortSignal | undefined; report: (event: EngineEvent) => void };
+type Ctx = {
+  signal: AbortSignal | undefined;
+  report: (event: EngineEvent) => void;
+  /** Names the exact action (a key of VerbResultSchemas) for the JSON envelope. */
+  as: (verb: keyof typeof VerbResultSchemas) => void;
+};
 
 function reporter(io: CliIo, flags: GlobalFlags): (event: EngineEvent) => void {
   return (event) => {

@@ -58,3 +58,59 @@ export type ChangeResult = z.infer<typeof ChangeResultSchema>;
 
 export const FreeSpaceSchema = z.object({ pool: z.string(), freeBytes: z.number().int(), sizeBytes: z.number().int() });
 export type FreeSpace = z.infer<typeof FreeSpaceSchema>;
+
+export const NameResultSchema = {
+  base: z.object({ base: z.string() }),
+  layer: z.object({ layer: z.string() }),
+  bases: z.object({ bases: z.array(z.string()) }),
+  layers: z.object({ layers: z.array(z.string()) }),
+  path: z.object({ path: z.string() }),
+};
+
+export const SerializedErrorSchema: z.ZodType = z.lazy(() =>
+  z.object({
+    name: z.string(),
+    code: z.string().describe('stable: E_NAME_INVALID, E_BASE_NOT_FOUND, E_LOCKED, …'),
+    message: z.string().describe('one line that says what to do'),
+    details: z.record(z.string(), z.unknown()).optional(),
+    cause: SerializedErrorSchema.optional(),
+  }),
+);
+
+/** What each verb answers with `--json` (and the daemon with the same verb): the `data` member. */
+export const VerbResultSchemas = {
+  layout: LayoutViewSchema,
+  'layout --bases': NameResultSchema.bases,
+  'layout --layers': NameResultSchema.layers,
+  'layout --free-space': FreeSpaceSchema,
+  'layout --init': ChangeResultSchema,
+  'base --add': ChangeResultSchema,
+  'base --remove': ChangeResultSchema,
+  'base --latest': NameResultSchema.base,
+  'base --of-layer': NameResultSchema.base,
+  'layer --add': ChangeResultSchema,
+  'layer --latest': NameResultSchema.layer,
+  'layer --current': NameResultSchema.layer,
+  'layer --volume-path': NameResultSchema.path,
+  w: NameResultSchema.layer,
+} as const;
+
+export const EnvelopeSchema = z.union([
+  z.object({ schemaVersion: z.literal(SCHEMA_VERSION), verb: z.string(), data: z.unknown() }),
+  z.object({ schemaVersion: z.literal(SCHEMA_VERSION), verb: z.string(), error: SerializedErrorSchema }),
+]);
+
+/** The published JSON Schema document of everything above (docs/schema/imgbased-v1.schema.json). */
+export function jsonSchemaDocument(): Record<string, unknown> {
+  const defs: Record<string, unknown> = {};
+  for (const [verb, schema] of Object.entries(VerbResultSchemas)) defs[verb] = z.toJSONSchema(schema);
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: `imgbased/v${SCHEMA_VERSION}`,
+    title: `imgbased JSON output, schema version ${SCHEMA_VERSION}`,
+    description:
+      'Every `imgbase --json` answer is one envelope: {schemaVersion, verb, data} on success, {schemaVersion, verb, error} on failure. `results` gives the data of each verb.',
+    envelope: z.toJSONSchema(EnvelopeSchema),
+    results: defs,
+  };
+}

@@ -1,0 +1,45 @@
+import {
+  CommandRunner,
+  FilesystemDriver,
+  HostInfo,
+  ImageEngine,
+  ImgbasedConfig,
+  OperationLock,
+  VolumeManager,
+} from '@imgbased/core';
+import { Ext4Driver } from '@imgbased/fs-ext4';
+import { LvmThinVolumeManager } from '@imgbased/lvm-thin';
+import {
+  ExecaCommandRunner,
+  FindmntHostInfo,
+  LockDirectory,
+  loadConfig,
+  PidFileLock,
+  RunnerOptions,
+} from '@imgbased/system';
+import { type DependencyContainer, Lifecycle, container as rootContainer } from 'tsyringe';
+import type { EngineOptions } from './cli.js';
+
+/**
+ * The CLI's composition root: the only place that knows which implementation stands behind each
+ * contract. The daemon has its own, built from the same packages.
+ */
+export async function buildContainer(options: EngineOptions): Promise<DependencyContainer> {
+  const config = await loadConfig();
+  const container = rootContainer.createChildContainer();
+  const singleton = { lifecycle: Lifecycle.ContainerScoped };
+  container.register(ImgbasedConfig, { useValue: config });
+  container.register(RunnerOptions, { useValue: { dryRun: options.dryRun } });
+  container.register(LockDirectory, { useValue: config.core.lock_dir });
+  container.register(CommandRunner, { useClass: ExecaCommandRunner }, singleton);
+  container.register(VolumeManager, { useClass: LvmThinVolumeManager }, singleton);
+  container.register(FilesystemDriver, { useClass: Ext4Driver }, singleton);
+  container.register(HostInfo, { useClass: FindmntHostInfo }, singleton);
+  container.register(OperationLock, { useClass: PidFileLock }, singleton);
+  container.register(ImageEngine, { useClass: ImageEngine }, singleton);
+  return container;
+}
+
+export async function createEngine(options: EngineOptions): Promise<ImageEngine> {
+  return (await buildContainer(options)).resolve(ImageEngine);
+}

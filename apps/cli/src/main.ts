@@ -1,0 +1,27 @@
+import 'reflect-metadata';
+import { runCli } from './cli.js';
+import { createEngine } from './container.js';
+import { VERSION } from './version.js';
+
+/** The `imgbase` process: real I/O, Ctrl-C cancels the running operation (which then undoes itself). */
+export async function main(argv: readonly string[]): Promise<number> {
+  const controller = new AbortController();
+  const cancel = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', cancel);
+  process.once('SIGTERM', cancel);
+  try {
+    return await runCli(argv, {
+      io: {
+        stdout: (text) => process.stdout.write(text),
+        stderr: (text) => process.stderr.write(text),
+        isRoot: process.getuid?.() === 0,
+      },
+      version: VERSION,
+      createEngine,
+      signal: controller.signal,
+    });
+  } finally {
+    process.off('SIGINT', cancel);
+    process.off('SIGTERM', cancel);
+  }
+}
