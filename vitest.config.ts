@@ -4,15 +4,20 @@ import { defineConfig } from 'vitest/config';
 // - unit: beside the code (src/**/*.test.ts), no system access, fakes allowed;
 // - integration: real tools on this machine (loop devices, ext4, rsync), files named *.integration.test.ts;
 // - e2e: real LVM thin and real boots inside the qemu VM of test-e2e/.
-const source = { conditions: ['@imgbased/source'] };
+const conditions = ['@imgbased/source'];
+const source = { conditions };
+// Tests run in Vite's SSR mode, whose resolver has conditions of its own.
+const ssr = { resolve: { conditions, externalConditions: conditions } };
 
 export default defineConfig({
   resolve: source,
+  ssr,
   test: {
     setupFiles: ['reflect-metadata'],
     projects: [
       {
         resolve: source,
+        ssr,
         test: {
           name: 'unit',
           setupFiles: ['reflect-metadata'],
@@ -22,6 +27,7 @@ export default defineConfig({
       },
       {
         resolve: source,
+        ssr,
         test: {
           name: 'integration',
           setupFiles: ['reflect-metadata'],
@@ -32,6 +38,7 @@ export default defineConfig({
       },
       {
         resolve: source,
+        ssr,
         test: {
           name: 'e2e',
           setupFiles: ['reflect-metadata'],
