@@ -49,9 +49,6 @@ export const ConfigSchema = z
 export type ImgbasedConfig = z.output<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
-/** Where each configuration file is looked for, in reading order. */
-export const CONFIG_LOCATIONS = ['/usr/lib/imgbased/imgbased.conf', '/etc/imgbased.conf'] as const;
-
 export interface ConfigFile {
   readonly path: string;
   /** Parsed INI: section name to key/value pairs. */

@@ -1,0 +1,10 @@
+/**
+ * @packageDocumentation
+ * imgbased's host adapters: the command runner (execa), the host's mounts (findmnt), the operation
+ * lock (a pid file) and the configuration files.
+ */
+
+export { CONFIG_SEARCH_PATH, type LoadConfigOptions, loadConfig, loadConfigFiles } from './config-files.js';
+export { ExecaCommandRunner, RunnerOptions } from './execa-command-runner.js';
+export { FindmntHostInfo, parseFindmnt } from './findmnt-host-info.js';
+export { LockDirectory, type LockHolder, PidFileLock } from './pid-file-lock.js';

@@ -1,0 +1,27 @@
+import { statSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ExecaCommandRunner, FindmntHostInfo } from '../src/index.js';
+
+// Linux dev_t encoding (glibc's gnu_dev_major/gnu_dev_minor).
+function major(dev: number): number {
+  return Number(((BigInt(dev) >> 8n) & 0xfffn) | ((BigInt(dev) >> 32n) & ~0xfffn));
+}
+function minor(dev: number): number {
+  return Number((BigInt(dev) & 0xffn) | ((BigInt(dev) >> 12n) & ~0xffn));
+}
+
+describe('FindmntHostInfo on this machine', () => {
+  const hostInfo = new FindmntHostInfo(new ExecaCommandRunner({ dryRun: false }));
+
+  it('finds the root file system, with the device numbers that stat(/) reports', async () => {
+    const root = await hostInfo.mountedRoot();
+    expect(root.source).not.toBe('');
+    const dev = statSync('/').dev;
+    expect(root.device).toEqual({ major: major(dev), minor: minor(dev) });
+  });
+
+  it('finds the file system that holds a path', async () => {
+    const mount = await hostInfo.deviceOfMount('/proc/self');
+    expect(mount.source).toBe('proc');
+  });
+});
