@@ -2,7 +2,7 @@
 // leaves a half-made volume behind, two operations at once, a dry run that changes anything.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildBaseImage, makeScratchDir, repoRoot } from '../../src/index.ts';
+import { buildBaseImage, makeScratchDir, repoRoot } from '../src/index.ts';
 import { IMGBASE, LVS, parseLvs, row, runScenario, type Step, sh } from './support/scenario.ts';
 
 const INIT = [IMGBASE, 'layout', '--init', 'Base-1-0', '--from', 'onn/root'];

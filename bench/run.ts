@@ -1,0 +1,99 @@
+// imgbased's benchmarks. Each one times imgbased against a baseline measured in the same run and
+// reports the ratio, so that the machine's speed cancels out. Timing is hyperfine's (Debian package).
+//   pnpm bench                 all benchmarks
+//   pnpm bench version layout  some of them
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { buildThinpHostDisk, makeScratchDir, repoRoot, runInVm } from '../test-e2e/src/index.ts';
+
+interface HyperfineResult {
+  command: string;
+  mean: number;
+  median: number;
+  stddev: number;
+  min: number;
+  max: number;
+}
+
+interface Outcome {
+  name: string;
+  baseline: HyperfineResult;
+  subject: HyperfineResult;
+  ratio: number;
+  target: number;
+}
+
+const imgbase = path.join(repoRoot, 'apps/cli/bin/imgbase');
+const resultsDir = path.join(repoRoot, 'bench/results');
+
+/** `imgbase --version` against `node -e 0`: what the CLI adds to Node's own start. Target ≤ 1.5×. */
+async function versionBench(): Promise<Outcome> {
+  const out = path.join(await makeScratchDir('bench'), 'version.json');
+  await execa('hyperfine', [
+    '-N',
+    '--warmup',
+    '5',
+    '--runs',
+    '40',
+    '--style',
+    'none',
+    '--export-json',
+    out,
+    'node -e 0',
+    `${imgbase} --version`,
+  ]);
+  const [baseline, subject] = (JSON.parse(await readFile(out, 'utf8')) as { results: HyperfineResult[] }).results;
+  return outcome('imgbase --version vs node -e 0', baseline!, subject!, 1.5);
+}
+
+/**
+ * `imgbase layout --json` over a volume group with 200 layers, in the VM, against one bare
+ * `lvs --reportformat json` of the same group. Target ≤ 1.2× (the original ran one lvs per volume).
+ */
+async function layoutBench(layers = 200): Promise<Outcome> {
+  const dir = await makeScratchDir('bench');
+  const host = await buildThinpHostDisk(path.join(dir, 'host.img'));
+  // The layers are made with plain lvcreate (what is measured is the listing, not the making).
+  const script = [
+    'set -e',
+    'lvm vgchange -ay onn >/dev/null',
+    `${imgbase} layout --init Base-1-0 --from onn/root >/dev/null`,
+    `for i in $(seq 2 ${layers}); do lvm lvcreate -qq --snapshot --addtag imgbased:layer -n "Base-1-0+$i" onn/Base-1-0 >/dev/null 2>&1; done`,
+    `test "$(${imgbase} layout --layers | wc -l)" = ${layers}`,
+    `hyperfine -N --warmup 2 --runs 15 --style none --export-json /tmp/layout.json 'lvm lvs --reportformat json onn' '${imgbase} layout --json' >&2`,
+    'cat /tmp/layout.json',
+  ].join('\n');
+  const run = await runInVm({ command: ['sh', '-c', script], disks: [{ path: host.path }], timeoutMs: 900_000 });
+  if (run.exitCode !== 0) throw new Error(`layout benchmark failed in the VM:\n${run.stderr}\n${run.consoleTail}`);
+  const [baseline, subject] = (JSON.parse(run.stdout) as { results: HyperfineResult[] }).results;
+  return outcome(
+    `imgbase layout --json vs lvs --reportformat json (${layers} layers, in the VM)`,
+    baseline!,
+    subject!,
+    1.2,
+  );
+}
+
+function outcome(name: string, baseline: HyperfineResult, subject: HyperfineResult, target: number): Outcome {
+  return { name, baseline, subject, ratio: subject.median / baseline.median, target };
+}
+
+const benches: Record<string, () => Promise<Outcome>> = { version: versionBench, layout: () => layoutBench() };
+const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(benches);
+const outcomes: Outcome[] = [];
+for (const name of chosen) {
+  const bench = benches[name];
+  if (!bench) throw new Error(`unknown benchmark ${name}; known: ${Object.keys(benches).join(', ')}`);
+  const result = await bench();
+  outcomes.push(result);
+  const ms = (s: number) => `${(s * 1000).toFixed(1)} ms`;
+  console.log(
+    `${result.name}\n  baseline ${ms(result.baseline.median)} (median), imgbased ${ms(result.subject.median)}: ratio ${result.ratio.toFixed(2)}× (target ≤ ${result.target}×) ${result.ratio <= result.target ? 'met' : 'NOT met'}`,
+  );
+}
+await mkdir(resultsDir, { recursive: true });
+await writeFile(
+  path.join(resultsDir, `bench-${new Date().toISOString().replaceAll(':', '-')}.json`),
+  `${JSON.stringify(outcomes, null, 2)}\n`,
+);

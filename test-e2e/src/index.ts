@@ -1,0 +1,21 @@
+// Public API of the real-kernel test harness (see test-e2e/README.md).
+export { ensureVmAssets, GUEST_MODULES, type VmAssets } from './assets.ts';
+export {
+  type BaseImageOptions,
+  buildBaseImage,
+  buildThinpHostDisk,
+  HOST_OS_RELEASE,
+  readFileFromExt4Image,
+  splitNvr,
+  type ThinpHostFixture,
+} from './fixtures.ts';
+export { cacheDir, e2eDir, makeScratchDir, repoRoot, workDir } from './paths.ts';
+export {
+  DEFAULT_TIMEOUT_MS,
+  runInVm,
+  VM_NAME_PREFIX,
+  type VmDisk,
+  VmError,
+  type VmRunOptions,
+  type VmRunResult,
+} from './vm.ts';
