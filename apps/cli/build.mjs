@@ -1,7 +1,10 @@
 // Bundles the CLI into dist/ with esbuild, straight from the workspace packages' sources: one file to
 // load (plus a lazily loaded chunk) starts faster than hundreds of modules, which matters for a tool
 // scripts call in loops. Type checking is `tsc --noEmit` (turbo's typecheck task), not this step.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
+
+rmSync('dist', { recursive: true, force: true });
 
 await build({
   entryPoints: { entry: 'src/entry.ts' },
@@ -13,6 +16,8 @@ await build({
   target: 'node20.19',
   conditions: ['@imgbased/source'],
   sourcemap: true,
+  minify: true,
+  keepNames: true,
   tsconfig: 'tsconfig.json',
   // Some dependencies are CommonJS and call require(): give the ESM bundle one.
   banner: {
