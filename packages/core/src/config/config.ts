@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// zod/mini: the same validation at a fraction of the load time of classic zod (the CLI starts often).
+import * as z from 'zod/mini';
 import { ConfigInvalidError } from '../errors.js';
 
 /**
@@ -8,43 +9,39 @@ import { ConfigInvalidError } from '../errors.js';
  * names the file and the key instead of a setting silently ignored.
  */
 
-const booleanText = z
-  .union([z.boolean(), z.enum(['true', 'false', 'yes', 'no', 'on', 'off', '1', '0'])])
-  .transform((value) => value === true || value === 'true' || value === 'yes' || value === 'on' || value === '1');
+const booleanText = z.pipe(
+  z.union([z.boolean(), z.enum(['true', 'false', 'yes', 'no', 'on', 'off', '1', '0'])]),
+  z.transform((value) => value === true || value === 'true' || value === 'yes' || value === 'on' || value === '1'),
+);
 
-const positiveIntegerText = z
-  .union([z.number(), z.string().regex(/^\d+$/, 'expected a whole number').transform(Number)])
-  .pipe(z.number().int().min(1, 'must be at least 1'));
+const positiveIntegerText = z.pipe(
+  z.union([z.number(), z.pipe(z.string().check(z.regex(/^\d+$/, 'expected a whole number')), z.transform(Number))]),
+  z.int().check(z.minimum(1, 'must be at least 1')),
+);
 
-const listText = z
-  .union([z.array(z.string()), z.string()])
-  .transform((value) => (Array.isArray(value) ? value : value.split(/[\s,]+/).filter(Boolean)));
+const listText = z.pipe(
+  z.union([z.array(z.string()), z.string()]),
+  z.transform((value) => (Array.isArray(value) ? value : value.split(/[\s,]+/).filter(Boolean))),
+);
 
-export const ConfigSchema = z
-  .object({
-    core: z
-      .object({
-        debug: booleanText.default(false),
-        experimental: booleanText.default(false),
-        lock_dir: z.string().startsWith('/', 'must be an absolute path').default('/run/imgbased'),
-      })
-      .strict()
-      .prefault({}),
-    update: z
-      .object({
-        images_to_keep: positiveIntegerText.default(2),
-      })
-      .strict()
-      .prefault({}),
-    bootloader: z
-      .object({
-        /** Plugins to use, in order of preference; `auto` takes the first one whose bootloader is present. */
-        plugins: listText.default(['auto']),
-      })
-      .strict()
-      .prefault({}),
-  })
-  .strict();
+export const ConfigSchema = z.strictObject({
+  core: z.prefault(
+    z.strictObject({
+      debug: z._default(booleanText, false),
+      experimental: z._default(booleanText, false),
+      lock_dir: z._default(z.string().check(z.startsWith('/', 'must be an absolute path')), '/run/imgbased'),
+    }),
+    {},
+  ),
+  update: z.prefault(z.strictObject({ images_to_keep: z._default(positiveIntegerText, 2) }), {}),
+  bootloader: z.prefault(
+    z.strictObject({
+      /** Plugins to use, in order of preference; `auto` takes the first one whose bootloader is present. */
+      plugins: z._default(listText, ['auto']),
+    }),
+    {},
+  ),
+});
 
 export type ImgbasedConfig = z.output<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;

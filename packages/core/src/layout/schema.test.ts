@@ -19,7 +19,7 @@ describe('the JSON schema', () => {
       new NullRunner(),
     );
     const change = await engine.initLayout({ nvr: 'Base-1-0', from: 'onn/root' });
-    expect(ChangeResultSchema.strict().parse(change)).toEqual(change);
+    expect(ChangeResultSchema.parse(change)).toEqual(change);
     const layout = await engine.layout();
     expect(LayoutViewSchema.parse(layout)).toEqual(layout);
     expect(() => LayoutViewSchema.parse({ ...layout, vg: 3 })).toThrow();

@@ -1,25 +1,30 @@
-import { z } from 'zod';
+// zod/mini: tree-shakable and quick to load, which matters for a CLI started by scripts in loops.
+import * as z from 'zod/mini';
 
 /**
  * The data imgbased returns: from the engine, in the CLI's `--json` output and over the daemon's API.
  * These schemas are the one source of truth: types are inferred from them, and the published JSON
  * Schema is generated from them. Bump SCHEMA_VERSION on any incompatible change.
  */
-export const SCHEMA_VERSION = 1;
+export { SCHEMA_VERSION } from './schema-version.js';
+
+import { SCHEMA_VERSION } from './schema-version.js';
+
+const described = <T extends z.ZodMiniType>(schema: T, description: string): T => schema.check(z.describe(description));
 
 export const NvrSchema = z.object({ name: z.string(), version: z.string(), release: z.string() });
 
 const VolumeFields = {
   name: z.string(),
-  path: z.string().describe('/dev/VG/LV'),
-  sizeBytes: z.number().int(),
+  path: described(z.string(), '/dev/VG/LV'),
+  sizeBytes: z.int(),
   readOnly: z.boolean(),
   activationSkip: z.boolean(),
   active: z.boolean(),
-  origin: z.string().nullable().describe('the volume this one is a thin snapshot of'),
+  origin: described(z.nullable(z.string()), 'the volume this one is a thin snapshot of'),
 };
 
-export const LayerViewSchema = z.object({ ...VolumeFields, base: z.string(), index: z.number().int().min(1) });
+export const LayerViewSchema = z.object({ ...VolumeFields, base: z.string(), index: z.int().check(z.minimum(1)) });
 export type LayerView = z.infer<typeof LayerViewSchema>;
 
 export const BaseViewSchema = z.object({ ...VolumeFields, nvr: NvrSchema, layers: z.array(LayerViewSchema) });
@@ -27,20 +32,20 @@ export type BaseView = z.infer<typeof BaseViewSchema>;
 
 export const PoolViewSchema = z.object({
   name: z.string(),
-  sizeBytes: z.number().int(),
+  sizeBytes: z.int(),
   dataPercent: z.number(),
   metadataPercent: z.number(),
-  freeBytes: z.number().int().describe('size × (1 − data%)'),
+  freeBytes: described(z.int(), 'size × (1 − data%)'),
 });
 export type PoolView = z.infer<typeof PoolViewSchema>;
 
 export const LayoutViewSchema = z.object({
   vg: z.string(),
   pool: PoolViewSchema,
-  initVolume: z.string().nullable().describe('the root volume the layout was initialised from'),
-  bases: z.array(BaseViewSchema).describe('oldest first, ordered by rpm version rules'),
-  orphanLayers: z.array(LayerViewSchema).describe('layers whose base is gone'),
-  incomplete: z.array(z.string()).describe('volumes left half-made by an interrupted operation'),
+  initVolume: described(z.nullable(z.string()), 'the root volume the layout was initialised from'),
+  bases: described(z.array(BaseViewSchema), 'oldest first, ordered by rpm version rules'),
+  orphanLayers: described(z.array(LayerViewSchema), 'layers whose base is gone'),
+  incomplete: described(z.array(z.string()), 'volumes left half-made by an interrupted operation'),
 });
 export type LayoutView = z.infer<typeof LayoutViewSchema>;
 
@@ -49,14 +54,14 @@ export type PlannedCommand = z.infer<typeof PlannedCommandSchema>;
 
 export const ChangeResultSchema = z.object({
   dryRun: z.boolean(),
-  created: z.array(z.string()).describe('volumes made'),
-  removed: z.array(z.string()).describe('volumes removed'),
-  recovered: z.array(z.string()).describe('half-made volumes of an interrupted operation, removed first'),
-  plan: z.array(PlannedCommandSchema).describe('in a dry run: the commands that would change the system'),
+  created: described(z.array(z.string()), 'volumes made'),
+  removed: described(z.array(z.string()), 'volumes removed'),
+  recovered: described(z.array(z.string()), 'half-made volumes of an interrupted operation, removed first'),
+  plan: described(z.array(PlannedCommandSchema), 'in a dry run: the commands that would change the system'),
 });
 export type ChangeResult = z.infer<typeof ChangeResultSchema>;
 
-export const FreeSpaceSchema = z.object({ pool: z.string(), freeBytes: z.number().int(), sizeBytes: z.number().int() });
+export const FreeSpaceSchema = z.object({ pool: z.string(), freeBytes: z.int(), sizeBytes: z.int() });
 export type FreeSpace = z.infer<typeof FreeSpaceSchema>;
 
 export const NameResultSchema = {
@@ -67,15 +72,23 @@ export const NameResultSchema = {
   path: z.object({ path: z.string() }),
 };
 
-export const SerializedErrorSchema: z.ZodType = z.lazy(() =>
-  z.object({
-    name: z.string(),
-    code: z.string().describe('stable: E_NAME_INVALID, E_BASE_NOT_FOUND, E_LOCKED, …'),
-    message: z.string().describe('one line that says what to do'),
-    details: z.record(z.string(), z.unknown()).optional(),
-    cause: SerializedErrorSchema.optional(),
-  }),
-);
+interface SerializedErrorShape {
+  name: string;
+  code: string;
+  message: string;
+  details?: Record<string, unknown> | undefined;
+  cause?: SerializedErrorShape | undefined;
+}
+
+export const SerializedErrorSchema: z.ZodMiniType<SerializedErrorShape> = z.object({
+  name: z.string(),
+  code: described(z.string(), 'stable: E_NAME_INVALID, E_BASE_NOT_FOUND, E_LOCKED, …'),
+  message: described(z.string(), 'one line that says what to do'),
+  details: z.optional(z.record(z.string(), z.unknown())),
+  get cause() {
+    return z.optional(SerializedErrorSchema);
+  },
+});
 
 /** What each verb answers with `--json` (and the daemon with the same verb): the `data` member. */
 export const VerbResultSchemas = {
@@ -102,8 +115,8 @@ export const EnvelopeSchema = z.union([
 
 /** The published JSON Schema document of everything above (docs/schema/imgbased-v1.schema.json). */
 export function jsonSchemaDocument(): Record<string, unknown> {
-  const defs: Record<string, unknown> = {};
-  for (const [verb, schema] of Object.entries(VerbResultSchemas)) defs[verb] = z.toJSONSchema(schema);
+  const results: Record<string, unknown> = {};
+  for (const [verb, schema] of Object.entries(VerbResultSchemas)) results[verb] = z.toJSONSchema(schema);
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: `imgbased/v${SCHEMA_VERSION}`,
@@ -111,6 +124,6 @@ export function jsonSchemaDocument(): Record<string, unknown> {
     description:
       'Every `imgbase --json` answer is one envelope: {schemaVersion, verb, data} on success, {schemaVersion, verb, error} on failure. `results` gives the data of each verb.',
     envelope: z.toJSONSchema(EnvelopeSchema),
-    results: defs,
+    results,
   };
 }
