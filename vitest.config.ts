@@ -20,6 +20,7 @@ export default defineConfig({
         ssr,
         test: {
           name: 'unit',
+          sequence: { groupOrder: 0 },
           setupFiles: ['reflect-metadata'],
           include: ['{packages,plugins,apps}/*/src/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: ['**/*.integration.test.ts', '**/node_modules/**'],
@@ -30,6 +31,7 @@ export default defineConfig({
         ssr,
         test: {
           name: 'integration',
+          sequence: { groupOrder: 1 },
           setupFiles: ['reflect-metadata'],
           include: ['{packages,plugins,apps}/*/{src,test}/**/*.integration.test.ts'],
           testTimeout: 120_000,
@@ -41,6 +43,7 @@ export default defineConfig({
         ssr,
         test: {
           name: 'e2e',
+          sequence: { groupOrder: 2 },
           setupFiles: ['reflect-metadata'],
           include: ['test-e2e/tests/**/*.e2e.test.ts'],
           testTimeout: 600_000,
