@@ -21,6 +21,7 @@ describe('imgbase refuses bad input and changes nothing', () => {
       [['layout', '--init', 'Base-1-0', '--from', 'onn/plain'], 'E_NO_THIN_POOL'],
       [['layout', '--init', 'Bad Name', '--from', 'onn/root'], 'E_NAME_INVALID'],
       [['layout'], 'E_NO_LAYOUT'],
+      [['layout', '--init', 'Base-1-0', '--from', 'onn/root', '--dry-run'], 0],
     ];
     const afterInit: [string[], string | number][] = [
       [['layout', '--init', 'Base-9-0', '--from', 'onn/root'], 'E_LAYOUT_EXISTS'],
@@ -38,12 +39,20 @@ describe('imgbase refuses bad input and changes nothing', () => {
       [['layer', '--current'], 'E_NOT_ON_LAYER'],
       [['layer', '--bogus'], 2],
       [['base'], 2],
+      [['base', '--remove', 'Base-1-0', '--dry-run'], 0],
+      [['layer', '--add', '--dry-run'], 0],
     ];
     const steps: Step[] = [{ argv: ['lvm', 'lvcreate', '-L', '16m', '-n', 'plain', 'onn'] }, { argv: LVS }];
     for (const [argv] of mistakes) steps.push({ argv: [IMGBASE, ...argv, '--json'] }, { argv: LVS });
     steps.push({ argv: INIT }, { argv: LVS });
-    for (const [argv] of afterInit)
-      steps.push({ argv: [IMGBASE, ...argv, ...(typeof afterInit[0] === 'number' ? [] : ['--json'])] }, { argv: LVS });
+    for (const [argv] of afterInit) steps.push({ argv: [IMGBASE, ...argv, '--json'] }, { argv: LVS });
+    // A configuration file with a typo: a clear error naming file and key, and nothing done.
+    steps.push(
+      sh(`printf '[update]\\nimage_to_keep = 3\\n' > /etc/imgbased.conf`),
+      { argv: [IMGBASE, 'layer', '--add'] },
+      { argv: LVS },
+      sh('rm /etc/imgbased.conf'),
+    );
 
     const s = await runScenario(steps);
     let lvsBefore = s.step(1).stdout;
@@ -52,7 +61,8 @@ describe('imgbase refuses bad input and changes nothing', () => {
       const result = s.step(index);
       const label = argv.join(' ');
       if (typeof expected === 'number') {
-        expect(result.exitCode, label).toBe(expected);
+        expect(result.exitCode, `${label}: ${result.stderr}`).toBe(expected);
+        if (expected === 0) expect(JSON.parse(result.stdout).data.dryRun, label).toBe(true);
       } else {
         expect(result.exitCode, `${label}: ${result.stderr}`).toBe(1);
         expect(JSON.parse(result.stdout).error.code, label).toBe(expected);
@@ -66,6 +76,10 @@ describe('imgbase refuses bad input and changes nothing', () => {
     lvsBefore = s.step(index + 1).stdout;
     index += 2;
     for (const mistake of afterInit) check(mistake);
+    expect(s.step(index).exitCode, s.step(index).stderr).toBe(0);
+    expect(s.step(index + 1).exitCode).toBe(1);
+    expect(s.step(index + 1).stderr).toBe('imgbase: /etc/imgbased.conf: update.image_to_keep: unknown setting\n');
+    expect(s.step(index + 2).stdout).toBe(lvsBefore);
   });
 });
 
@@ -195,7 +209,7 @@ describe('imgbase knows the running layer', () => {
     ].join(' && ');
     const inLayer = (...args: string[]) => sh(`chroot ${root} /usr/bin/node ${imgbaseBin} ${args.join(' ')}`);
     const s = await runScenario([
-      /* 0 */ INIT,
+      /* 0 */ [IMGBASE, 'layout', '--init', '--init-nvr', 'Base-1-0', '--from', '/dev/onn/root'],
       /* 1 */ [IMGBASE, 'layer', '--add'],
       /* 2 */ sh(enter),
       /* 3 */ inLayer('w'),
