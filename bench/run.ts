@@ -22,6 +22,7 @@ interface Outcome {
   subject: HyperfineResult;
   ratio: number;
   target: number;
+  notes?: string[];
 }
 
 const imgbase = path.join(repoRoot, 'apps/cli/bin/imgbase');
@@ -61,18 +62,29 @@ async function layoutBench(layers = 200): Promise<Outcome> {
     `${imgbase} layout --init Base-1-0 --from onn/root >/dev/null`,
     `for i in $(seq 2 ${layers}); do lvm lvcreate -qq --snapshot --addtag imgbased:layer -n "Base-1-0+$i" onn/Base-1-0 >/dev/null 2>&1; done`,
     `test "$(${imgbase} layout --layers | wc -l)" = ${layers}`,
-    `hyperfine -N --warmup 2 --runs 15 --style none --export-json /tmp/layout.json 'lvm lvs --reportformat json onn' '${imgbase} layout --json' >&2`,
+    // How many lvm commands one listing runs (the original ran one per volume).
+    `${imgbase} --debug layout --json 2>&1 >/dev/null | grep -c '^\\$ lvm' > /tmp/lvm-calls`,
+    `hyperfine -N --warmup 2 --runs 15 --style none --export-json /tmp/layout.json 'lvm lvs --reportformat json onn' '${imgbase} layout --json' 'node -e 0' >&2`,
     'cat /tmp/layout.json',
+    'echo; cat /tmp/lvm-calls',
   ].join('\n');
   const run = await runInVm({ command: ['sh', '-c', script], disks: [{ path: host.path }], timeoutMs: 900_000 });
   if (run.exitCode !== 0) throw new Error(`layout benchmark failed in the VM:\n${run.stderr}\n${run.consoleTail}`);
-  const [baseline, subject] = (JSON.parse(run.stdout) as { results: HyperfineResult[] }).results;
-  return outcome(
-    `imgbase layout --json vs lvs --reportformat json (${layers} layers, in the VM)`,
-    baseline!,
-    subject!,
-    1.2,
-  );
+  const [json, calls] = run.stdout.trim().split(/\n(?=\d+$)/);
+  const [baseline, subject, node] = (JSON.parse(json!) as { results: HyperfineResult[] }).results;
+  return {
+    ...outcome(
+      `imgbase layout --json vs lvs --reportformat json (${layers} layers, in the VM)`,
+      baseline!,
+      subject!,
+      1.2,
+    ),
+    notes: [
+      `lvm commands per listing: ${Number(calls)}`,
+      `node -e 0 alone: ${(node!.median * 1000).toFixed(1)} ms, ${(node!.median / baseline!.median).toFixed(2)}× the bare lvs`,
+      `imgbased beyond Node's own start: ${((subject!.median - node!.median) / baseline!.median).toFixed(2)}× the bare lvs`,
+    ],
+  };
 }
 
 function outcome(name: string, baseline: HyperfineResult, subject: HyperfineResult, target: number): Outcome {
@@ -91,6 +103,7 @@ for (const name of chosen) {
   console.log(
     `${result.name}\n  baseline ${ms(result.baseline.median)} (median), imgbased ${ms(result.subject.median)}: ratio ${result.ratio.toFixed(2)}× (target ≤ ${result.target}×) ${result.ratio <= result.target ? 'met' : 'NOT met'}`,
   );
+  for (const note of result.notes ?? []) console.log(`  ${note}`);
 }
 await mkdir(resultsDir, { recursive: true });
 await writeFile(

@@ -97,7 +97,9 @@ async function main(): Promise<number> {
   steps.forEach((step, i) => {
     const result = results[i]!;
     console.log(bold(`## ${step.say}`));
-    console.log(`# ${step.argv.map((a) => (a === image ? path.basename(a) : a)).join(' ')}`);
+    console.log(
+      `# ${step.argv.map((a) => (a === image ? path.basename(a) : /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`)).join(' ')}`,
+    );
     if (result.stdout) process.stdout.write(result.stdout.replaceAll(image, path.basename(image)));
     if (result.stderr) process.stdout.write(result.stderr);
     const expectedFailure = step.argv.includes('Node 4.7');
