@@ -4,7 +4,7 @@ import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { ensureVmAssets } from './assets.ts';
-import { makeScratchDir } from './paths.ts';
+import { makeScratchDir, repoRoot } from './paths.ts';
 import { randomId, which } from './util.ts';
 
 export interface VmDisk {
@@ -132,6 +132,8 @@ export async function runInVm(options: VmRunOptions): Promise<VmRunResult> {
     const jobDir = path.join(runDir, 'job');
     await mkdir(jobDir);
     await writeFile(path.join(jobDir, 'run.sh'), script);
+    // The guest gets fresh /tmp and /run: name the checkout, which it must see wherever it lives.
+    await writeFile(path.join(jobDir, 'keep'), repoRoot);
     const consoleLog = path.join(runDir, 'console.log');
 
     const append = [

@@ -47,6 +47,11 @@ mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts $r/dev/pts
 mount -t tmpfs -o mode=1777 tmpfs $r/dev/shm
 mount -t tmpfs -o mode=0755 tmpfs $r/run
 mount -t tmpfs -o mode=1777 tmpfs $r/tmp
+# The checkout itself may live under /tmp (CI clones wherever it likes): show it through the fresh /tmp.
+keep=$(cat /job/keep 2>/dev/null || true)
+case "$keep" in
+/tmp/*) mkdir -p "$r$keep" && mount -o bind "/host$keep" "$r$keep" || die "cannot show $keep in the guest" ;;
+esac
 mkdir -p $r/run/lock $r/run/lvm
 
 # No udev and no dmeventd/lvmpolld in the guest: LVM must create its device nodes itself, must not wait
