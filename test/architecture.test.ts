@@ -1,6 +1,6 @@
 // The monorepo's rules, checked on every run: each package has a public surface of its own, plugins
 // stand apart, containers are built only in apps, and DI tokens are unique.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as core from '@imgbased/core';
@@ -10,6 +10,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 function workspaces(group: string): string[] {
   const dir = path.join(root, group);
+  if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .map((name) => path.join(dir, name))
     .filter((p) => statSync(p).isDirectory() && readdirSync(p).includes('package.json'));
