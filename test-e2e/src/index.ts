@@ -1,5 +1,6 @@
 // Public API of the real-kernel test harness (see test-e2e/README.md).
 export { ensureVmAssets, GUEST_MODULES, type VmAssets } from './assets.ts';
+export * from './boot.ts';
 export {
   type BaseImageOptions,
   buildBaseImage,

@@ -195,6 +195,48 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
     }),
   );
 
+  common(
+    program
+      .command('boot')
+      .description('boot entries: list them, the default, or choose the layer to boot')
+      .option('--list', 'the boot entries, the default (*) and the one-shot (>)')
+      .option('--get-default', 'the layer booted by default')
+      .option('--set-default <LAYER>', 'boot LAYER by default')
+      .option('--next <LAYER>', 'boot LAYER at the next boot only, then the default again'),
+    true,
+  ).action(
+    act('boot', false, async (engine, o, context) => {
+      if (o.setDefault !== undefined || o.next !== undefined) {
+        const once = o.next !== undefined;
+        const layer = (once ? o.next : o.setDefault) as string;
+        context.as(once ? 'boot --next' : 'boot --set-default');
+        if (!io.isRoot) throw new NotRootError(once ? 'boot --next' : 'boot --set-default');
+        const change = once ? await engine.setNextBoot(layer, context) : await engine.setDefaultBoot(layer, context);
+        const what = once ? 'at the next boot only' : 'by default';
+        const human = change.dryRun
+          ? `Dry run: nothing was changed. ${layer} (${change.entry}) would boot ${what}\n`
+          : `${layer} boots ${what} (${change.bootloader}${change.atomic ? '' : ', not written atomically on this file system'})\n`;
+        return { data: change, human };
+      }
+      if (o.getDefault) {
+        context.as('boot --get-default');
+        const found = await engine.bootDefault(context);
+        return { data: found, human: `${found.layer ?? found.entry ?? ''}\n` };
+      }
+      if (o.list) {
+        context.as('boot --list');
+        const list = await engine.bootList(context);
+        if (list.bootloader === null) return { data: list, human: '' };
+        const out = list.entries.map(
+          (e) =>
+            `${e.isDefault ? '*' : ' '}${e.isNext ? '>' : ' '} ${e.layer ?? `(${e.id})`}  ${e.title}${e.triesLeft === null ? '' : `  [${e.triesLeft} tries left]`}`,
+        );
+        return { data: list, human: lines(out) };
+      }
+      throw new UsageError('boot needs one of --list, --get-default, --set-default LAYER, --next LAYER');
+    }),
+  );
+
   common(program.command('w').description('which layer is running'), false).action(
     act('w', false, async (engine, _o, context) => {
       const layer = await engine.currentLayer(context);
@@ -255,6 +297,8 @@ function changed(result: ChangeResult): Outcome {
   } else {
     for (const name of result.created) out.push(`Created ${name}`);
     for (const name of result.removed) out.push(`Removed ${name}`);
+    for (const id of result.boot?.added ?? []) out.push(`Added boot entry ${id} (${result.boot?.bootloader})`);
+    for (const id of result.boot?.removed ?? []) out.push(`Removed boot entry ${id} (${result.boot?.bootloader})`);
   }
   return { data: result, human: lines(out) };
 }

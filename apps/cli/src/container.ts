@@ -1,5 +1,11 @@
+import { ExtlinuxBootloader } from '@imgbased/bootloader-extlinux';
+import { GrubBlsBootloader } from '@imgbased/bootloader-grub-bls';
+import { SystemdBootBootloader } from '@imgbased/bootloader-systemd-boot';
 import {
+  Bootloader,
+  BootloaderSelection,
   CommandRunner,
+  ConfiguredBootloaders,
   FilesystemDriver,
   HostInfo,
   ImageEngine,
@@ -17,8 +23,25 @@ import {
   PidFileLock,
   RunnerOptions,
 } from '@imgbased/system';
-import { type DependencyContainer, Lifecycle, container as rootContainer } from 'tsyringe';
+import {
+  type ClassProvider,
+  type DependencyContainer,
+  instanceCachingFactory,
+  Lifecycle,
+  container as rootContainer,
+} from 'tsyringe';
 import type { EngineOptions } from './cli.js';
+
+/**
+ * The bootloader plugins this CLI offers, in the order `[bootloader] plugins = auto` probes them
+ * (OSTree's order: syslinux first, then grub; systemd-boot only where its loader.conf is). A packager
+ * ships fewer by dropping them here and from package.json; the configuration picks among these.
+ */
+const BOOTLOADER_PLUGINS: readonly ClassProvider<Bootloader>['useClass'][] = [
+  ExtlinuxBootloader,
+  GrubBlsBootloader,
+  SystemdBootBootloader,
+];
 
 /**
  * The CLI's composition root: the only place that knows which implementation stands behind each
@@ -36,6 +59,12 @@ export async function buildContainer(options: EngineOptions): Promise<Dependency
   container.register(FilesystemDriver, { useClass: Ext4Driver }, singleton);
   container.register(HostInfo, { useClass: FindmntHostInfo }, singleton);
   container.register(OperationLock, { useClass: PidFileLock }, singleton);
+  for (const plugin of BOOTLOADER_PLUGINS) container.register<Bootloader>(Bootloader, { useClass: plugin }, singleton);
+  container.register(BootloaderSelection, {
+    useFactory: instanceCachingFactory(
+      (c) => new ConfiguredBootloaders(c.resolveAll<Bootloader>(Bootloader), config.bootloader.plugins),
+    ),
+  });
   container.register(ImageEngine, { useClass: ImageEngine }, singleton);
   return container;
 }

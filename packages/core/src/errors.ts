@@ -29,6 +29,14 @@ export const ErrorCodes = [
   'E_COMMAND_NOT_FOUND',
   'E_CANCELLED',
   'E_INTERNAL',
+  'E_NO_BOOTLOADER',
+  'E_BOOT_ENTRY_NOT_FOUND',
+  'E_BOOT_CONFIG_INVALID',
+  'E_BOOT_WRITE_FAILED',
+  'E_BOOT_UNSUPPORTED',
+  'E_BOOT_LAST_ENTRY',
+  'E_PERSISTENCE_CONFLICT',
+  'E_UNSAFE_PATH',
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];
 
@@ -89,6 +97,11 @@ const USER_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'E_LOCKED',
   'E_NOT_ROOT',
   'E_CONFIG_INVALID',
+  'E_NO_BOOTLOADER',
+  'E_BOOT_ENTRY_NOT_FOUND',
+  'E_BOOT_CONFIG_INVALID',
+  'E_BOOT_UNSUPPORTED',
+  'E_BOOT_LAST_ENTRY',
 ]);
 
 function serializeCause(cause: unknown): SerializedError['cause'] {
@@ -222,6 +235,66 @@ export class CancelledError extends ImgbasedError {
 export class InternalError extends ImgbasedError {
   constructor(message: string, options: ErrorOptions = {}) {
     super('E_INTERNAL', message, options);
+  }
+}
+
+export class NoBootloaderError extends ImgbasedError {
+  constructor(configured: readonly string[]) {
+    super(
+      'E_NO_BOOTLOADER',
+      `No configured bootloader is present (${configured.join(', ')}): install one or set [bootloader] plugins`,
+      { details: { configured: [...configured] } },
+    );
+  }
+}
+export class BootEntryNotFoundError extends ImgbasedError {
+  constructor(layer: string, bootloader: string) {
+    super('E_BOOT_ENTRY_NOT_FOUND', `Layer '${layer}' has no ${bootloader} boot entry: see 'imgbase boot --list'`, {
+      details: { layer, bootloader },
+    });
+  }
+}
+export class BootConfigInvalidError extends ImgbasedError {
+  constructor(file: string, reason: string) {
+    super('E_BOOT_CONFIG_INVALID', `${file}: ${reason}; fix or remove it, nothing was changed`, {
+      details: { file, reason },
+    });
+  }
+}
+export class BootWriteError extends ImgbasedError {
+  constructor(path: string, reason: string, options: ErrorOptions = {}) {
+    super('E_BOOT_WRITE_FAILED', `Cannot write ${path}: ${reason}; the boot configuration was left as it was`, {
+      ...options,
+      details: { path, reason },
+    });
+  }
+}
+export class BootUnsupportedError extends ImgbasedError {
+  constructor(bootloader: string, what: string) {
+    super('E_BOOT_UNSUPPORTED', `${bootloader} cannot ${what}`, { details: { bootloader, what } });
+  }
+}
+export class BootLastEntryError extends ImgbasedError {
+  constructor(layer: string) {
+    super('E_BOOT_LAST_ENTRY', `Removing '${layer}' would leave no boot entry: add another layer first`, {
+      details: { layer },
+    });
+  }
+}
+
+export class PersistenceConflictError extends ImgbasedError {
+  constructor(conflicts: readonly { readonly path: string; readonly reason: string }[]) {
+    const first = conflicts[0];
+    super(
+      'E_PERSISTENCE_CONFLICT',
+      `${conflicts.length} path(s) changed both by the admin and by the new base${first ? ` (first: ${first.path}: ${first.reason})` : ''}; nothing was written: choose a conflict policy for them`,
+      { details: { conflicts: conflicts.map((c) => ({ path: c.path, reason: c.reason })) } },
+    );
+  }
+}
+export class UnsafePathError extends ImgbasedError {
+  constructor(path: string, reason: string) {
+    super('E_UNSAFE_PATH', `Refusing to write '${path}': ${reason}`, { details: { path, reason } });
   }
 }
 

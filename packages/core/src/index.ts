@@ -5,6 +5,7 @@
  * the system directly.
  */
 
+export * from './boot/index.js';
 export * from './config/config.js';
 export * from './contracts/index.js';
 export * from './engine/index.js';
@@ -15,3 +16,4 @@ export * from './layout/schema.js';
 export * from './layout/tags.js';
 export * from './naming/nvr.js';
 export * from './naming/rpmvercmp.js';
+export * from './persistence/index.js';

@@ -7,7 +7,7 @@ describe('resolveConfig', () => {
     expect(defaultConfig()).toEqual({
       core: { debug: false, experimental: false, lock_dir: '/run/imgbased' },
       update: { images_to_keep: 2 },
-      bootloader: { plugins: ['auto'] },
+      bootloader: { plugins: ['auto'], boot_dir: '/boot', esp_dir: 'auto', grub_mode: 'auto', boot_counting_tries: 0 },
     });
   });
 
@@ -46,5 +46,37 @@ describe('resolveConfig', () => {
     expect(
       resolveConfig([{ path: 'x', sections: { bootloader: { plugins: 'grub-bls, extlinux' } } }]).bootloader.plugins,
     ).toEqual(['grub-bls', 'extlinux']);
+  });
+});
+
+describe('[bootloader] settings', () => {
+  it('reads paths, the grub mode and boot counting', () => {
+    const config = resolveConfig([
+      {
+        path: '/etc/imgbased.conf',
+        sections: {
+          bootloader: { plugins: 'grub-bls, extlinux', boot_dir: '/boot', grub_mode: 'menu', boot_counting_tries: '3' },
+        },
+      },
+    ]);
+    expect(config.bootloader).toMatchObject({
+      plugins: ['grub-bls', 'extlinux'],
+      grub_mode: 'menu',
+      boot_counting_tries: 3,
+    });
+  });
+
+  it.each([
+    ['grub_mode', 'bls'],
+    ['boot_dir', 'boot'],
+    ['esp_dir', 'efi'],
+    ['boot_counting_tries', '12'],
+  ])('refuses %s = %s, naming the file and key', (key, value) => {
+    expect(() => resolveConfig([{ path: '/etc/imgbased.conf', sections: { bootloader: { [key]: value } } }])).toThrow(
+      expect.objectContaining({
+        code: 'E_CONFIG_INVALID',
+        details: expect.objectContaining({ key: `bootloader.${key}` }),
+      }),
+    );
   });
 });

@@ -38,6 +38,23 @@ export const ConfigSchema = z.strictObject({
     z.strictObject({
       /** Plugins to use, in order of preference; `auto` takes the first one whose bootloader is present. */
       plugins: z._default(listText, ['auto']),
+      /** Mount point of the boot partition (extlinux, grub): kernels go to `<boot_dir>/<layer>/`. */
+      boot_dir: z._default(z.string().check(z.startsWith('/', 'must be an absolute path')), '/boot'),
+      /** The ESP (or XBOOTLDR) for systemd-boot; `auto`: the first of /efi, /boot/efi, /boot holding loader/. */
+      esp_dir: z._default(z.string().check(z.regex(/^(auto|\/.*)$/, 'must be auto or an absolute path')), 'auto'),
+      /** grub: `blscfg` writes BLS entries (Fedora, RHEL), `menu` a menu file grub.cfg sources (Debian). */
+      grub_mode: z._default(z.enum(['auto', 'blscfg', 'menu']), 'auto'),
+      /** systemd-boot boot counting: tries of a new entry (`+N`); 0 turns counting off. */
+      boot_counting_tries: z._default(
+        z.pipe(
+          z.union([
+            z.number(),
+            z.pipe(z.string().check(z.regex(/^\d+$/, 'expected a whole number')), z.transform(Number)),
+          ]),
+          z.int().check(z.minimum(0), z.maximum(9)),
+        ),
+        0,
+      ),
     }),
     {},
   ),

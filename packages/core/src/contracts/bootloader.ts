@@ -1,22 +1,43 @@
 import type { OperationContext } from '../events.js';
 
-/** One boot entry: a layer, booted with its own kernel and initrd. */
+/** One boot entry as installed: a layer, booted with its own kernel and initrd. */
 export interface BootEntry {
-  /** Derived from the layer name; stable across rewrites. */
+  /** The entry's id (BLS file name without `.conf` and boot counter, grub menuentry id, extlinux LABEL). */
   readonly id: string;
-  /** `<NVR+N> (<kernel version>)` */
+  /** `<NVR+N> (<kernel version>)` for imgbased's entries. */
   readonly title: string;
   readonly version: string;
-  /** Paths relative to the boot partition's root. */
+  /** Paths relative to the boot partition's root, starting with `/`. */
   readonly kernel: string;
   readonly initrd: string | undefined;
   readonly options: readonly string[];
-  /** The layer this entry boots; undefined for entries imgbased did not write. */
+  /** The layer this entry boots (its `img.bootid=`); undefined for entries imgbased did not write. */
   readonly layer: string | undefined;
+  /** Boot counting state, when the entry's file name carries one (`+LEFT[-DONE]`). */
+  readonly tries?: { readonly left: number; readonly done: number } | undefined;
+}
+
+/** Where a desired entry's kernel and initrd come from. */
+export type BootFilesSource =
+  /** Files on this host (e.g. in a mounted layer's /boot): copied to `/<layer>/` on the boot partition. */
+  | { readonly kernel: string; readonly initrd?: string | undefined }
+  /**
+   * Files already on the boot partition (paths relative to its root, as in BootEntry): kept when they
+   * are at the entry's own place, copied to `/<layer>/` otherwise.
+   */
+  | { readonly onBootPartition: { readonly kernel: string; readonly initrd?: string | undefined } };
+
+/** One entry of the complete set imgbased wants installed. The plugin derives id and file paths. */
+export interface DesiredBootEntry {
+  readonly layer: string;
+  readonly title: string;
+  readonly version: string;
+  readonly options: readonly string[];
+  readonly files: BootFilesSource;
 }
 
 export interface BootloaderCapabilities {
-  /** The whole configuration is swapped in with one atomic rename on this file system. */
+  /** The whole configuration is swapped in with one atomic rename on this file system (not on FAT). */
   readonly atomicSwap: boolean;
   /** The bootloader itself supports "boot this entry once". */
   readonly nativeOneShot: boolean;
@@ -25,22 +46,55 @@ export interface BootloaderCapabilities {
 }
 
 export interface WriteResult {
+  /** True when the change was one atomic rename (or an atomic environment block write). */
   readonly atomic: boolean;
+}
+
+export interface BootState {
+  readonly entries: readonly BootEntry[];
+  /** Id of the default entry, as configured (undefined: the bootloader's own choice). */
+  readonly defaultId: string | undefined;
+  /** Id of the one-shot entry for the next boot, when one is set and can be read. */
+  readonly nextId: string | undefined;
+}
+
+export interface WriteEntriesOptions {
+  /** Keep the files of entries that leave the set (to undo a step); default false: they are removed. */
+  readonly keepFiles?: boolean | undefined;
 }
 
 /**
  * A bootloader backend, in OSTree's shape: detect, name, write the complete desired set, list,
- * default and one-shot. Filled by the bootloader plugins.
+ * default and one-shot, capabilities. Filled by the bootloader plugins.
+ *
+ * Guarantees every plugin gives: `writeEntries` reads and validates the existing configuration first
+ * (a corrupted one is a BootConfigInvalidError and nothing is touched), copies new kernels before the
+ * configuration that names them, swaps the configuration in with write-new/fsync/rename/fsync-dir,
+ * and removes files only after. Entries imgbased did not write (no `img.bootid=`) are kept and listed.
  */
 export interface Bootloader {
   readonly name: string;
   detect(context?: OperationContext): Promise<boolean>;
   capabilities(context?: OperationContext): Promise<BootloaderCapabilities>;
   /** Replaces imgbased's entries with exactly `entries`; entries it did not write are kept. */
-  writeEntries(entries: readonly BootEntry[], context?: OperationContext): Promise<WriteResult>;
+  writeEntries(
+    entries: readonly DesiredBootEntry[],
+    options?: WriteEntriesOptions,
+    context?: OperationContext,
+  ): Promise<WriteResult>;
+  /** Installed entries (imgbased's and foreign ones), with the default and one-shot. */
+  state(context?: OperationContext): Promise<BootState>;
   listEntries(context?: OperationContext): Promise<readonly BootEntry[]>;
   setDefault(entryId: string, context?: OperationContext): Promise<WriteResult>;
+  /** One-shot: boot `entryId` once, then the default again. BootUnsupportedError when not native. */
   setNextBoot(entryId: string, context?: OperationContext): Promise<WriteResult>;
 }
-/** All configured bootloader plugins, in the packager's order of preference. */
+/** All bootloader plugins a front end offers (registered with the container), in its order. */
 export const Bootloader = Symbol.for('imgbased.Bootloader');
+
+/** Picks the bootloader to use on this host (from the configuration and `detect()`). */
+export interface BootloaderSelection {
+  /** The bootloader to use; undefined when none is configured/present (entries are then skipped). */
+  select(context?: OperationContext): Promise<Bootloader | undefined>;
+}
+export const BootloaderSelection = Symbol.for('imgbased.BootloaderSelection');

@@ -1,11 +1,26 @@
 import type { OperationContext } from '../events.js';
 
+/** What to do with a file that both the admin (old layer vs old base) and the new base changed. */
+export type ConflictPolicy =
+  /** The admin's version wins; the new base's version is dropped (and reported). */
+  | 'keep-admin'
+  /** The new base's version wins; the admin's version is saved beside it as `NAME.imgsave`. */
+  | 'take-new-save-admin'
+  /** Nothing is written at all: the carry-over fails with PersistenceConflictError. */
+  | 'fail';
+
 export interface PersistencePolicy {
   /** Absolute paths inside the trees, e.g. /etc, /root. */
   readonly paths: readonly string[];
+  /**
+   * Absolute paths left alone, each with everything below it. `*` matches within one path
+   * component, `**` across components (rsync's pattern syntax, anchored at the tree's root).
+   */
   readonly excludes: readonly string[];
-  /** What to do with a file both the admin and the new base changed. */
-  readonly onConflict: 'keep-admin' | 'take-new-save-admin' | 'fail';
+  /** The default conflict policy. */
+  readonly onConflict: ConflictPolicy;
+  /** Per-path policies: the rule with the longest matching path (itself or an ancestor) wins. */
+  readonly conflictRules?: readonly { readonly path: string; readonly onConflict: ConflictPolicy }[] | undefined;
 }
 
 export interface PersistenceTrees {
@@ -17,21 +32,51 @@ export interface PersistenceTrees {
   readonly newLayer: string;
 }
 
+export interface PersistenceOptions {
+  /** Only plan and report: nothing is written. */
+  readonly dryRun: boolean;
+  /**
+   * Where a plugin that keeps a record of the local changes (tar-diff) writes it: a file path outside
+   * the trees or inside the new layer. Default: the plugin's own (see its README).
+   */
+  readonly deltaPath?: string | undefined;
+}
+
+export interface PersistenceConflict {
+  /** Absolute path inside the trees (`/etc/passwd` for an account conflict). */
+  readonly path: string;
+  /** Why it is a conflict, in one line (e.g. `changed on both sides`, `user 'bob' exists in the new base`). */
+  readonly reason: string;
+  readonly resolution: 'kept-admin' | 'took-new-saved-admin' | 'failed';
+  /** Absolute path in the new layer where the admin's version was saved (take-new-save-admin). */
+  readonly savedAs?: string | undefined;
+}
+
+/** Every path is absolute inside the trees (`/etc/hosts`), sorted. */
 export interface PersistenceReport {
+  readonly plugin: string;
+  readonly dryRun: boolean;
+  /** Taken from the old layer (added, modified or metadata-changed by the admin). */
   readonly copied: readonly string[];
+  /** Merged entry by entry (passwd, group, shadow, gshadow). */
   readonly merged: readonly string[];
+  /** Left alone by the admin and changed by the new base: the new base's version stays. */
   readonly keptFromNewBase: readonly string[];
+  /** Deleted by the admin, so deleted in the new layer too. */
   readonly deleted: readonly string[];
-  readonly conflicts: readonly { readonly path: string; readonly resolution: string }[];
+  readonly conflicts: readonly PersistenceConflict[];
+  /** The record of the local changes that was kept, if the plugin keeps one. */
+  readonly delta?: string | undefined;
 }
 
 /** Carries the admin's state from the running layer into a new base's first layer. */
 export interface Persistence {
   readonly name: string;
+  /** Throws PersistenceConflictError (nothing written) on a conflict under policy `fail`. */
   carryOver(
     trees: PersistenceTrees,
     policy: PersistencePolicy,
-    options: { readonly dryRun: boolean },
+    options: PersistenceOptions,
     context?: OperationContext,
   ): Promise<PersistenceReport>;
 }

@@ -1,4 +1,19 @@
 import { inject, injectable } from 'tsyringe';
+import {
+  composeKernelArgs,
+  desiredFromInstalled,
+  entryIdForLayer,
+  entryTitle,
+  findKernel,
+  keptFiles,
+} from '../boot/entries.js';
+import {
+  type BootEntry,
+  type Bootloader,
+  BootloaderSelection,
+  type BootState,
+  type DesiredBootEntry,
+} from '../contracts/bootloader.js';
 import { CommandRunner } from '../contracts/command-runner.js';
 import { FilesystemDriver } from '../contracts/filesystem.js';
 import { HostInfo, OperationLock } from '../contracts/host.js';
@@ -14,11 +29,14 @@ import {
   BaseExistsError,
   BaseInUseError,
   BaseNotFoundError,
+  BootEntryNotFoundError,
+  BootLastEntryError,
   CancelledError,
   ImageInvalidError,
   ImgbasedError,
   LayerNotFoundError,
   LayoutExistsError,
+  NoBootloaderError,
   NoLayoutError,
   NoThinPoolError,
   NotOnLayerError,
@@ -26,7 +44,17 @@ import {
 } from '../errors.js';
 import { type EngineEvent, emit, type OperationContext } from '../events.js';
 import { allLayers, latestBase, latestLayer, readLayout } from '../layout/layout.js';
-import type { BaseView, ChangeResult, FreeSpace, LayerView, LayoutView, PlannedCommand } from '../layout/schema.js';
+import type {
+  BaseView,
+  BootChange,
+  BootDefault,
+  BootList,
+  ChangeResult,
+  FreeSpace,
+  LayerView,
+  LayoutView,
+  PlannedCommand,
+} from '../layout/schema.js';
 import { Tags } from '../layout/tags.js';
 import { formatLayerName, nextLayerIndex, parseLayerName, parseNvr, validateVolumeName } from '../naming/nvr.js';
 import { Transaction } from './transaction.js';
@@ -64,6 +92,7 @@ export class ImageEngine {
     @inject(HostInfo) private readonly host: HostInfo,
     @inject(OperationLock) private readonly lock: OperationLock,
     @inject(CommandRunner) private readonly runner: CommandRunner,
+    @inject(BootloaderSelection, { isOptional: true }) private readonly bootloaders?: BootloaderSelection,
   ) {}
 
   // ---- reading ----
@@ -152,6 +181,7 @@ export class ImageEngine {
       });
       await this.protectBase(tx, { vg: source.vg, name: nvr });
       await this.makeLayer(tx, result, { vg: source.vg, name: nvr }, layerName);
+      await this.addBootEntry(tx, result, source.vg, layerName, source.name);
       tx.onCommit(`settle ${source.vg}`, (c) => this.volumes.changeGroup(source.vg, { removeTags: [Tags.pending] }, c));
     });
   }
@@ -207,6 +237,11 @@ export class ImageEngine {
       const root = await this.host.mountedRoot(tx.context);
       const running = root.device && findByDevice(base.layers, report, root.device);
       if (running) throw new BaseInUseError(name, running.name);
+      await this.removeBootEntries(
+        tx,
+        result,
+        base.layers.map((l) => l.name),
+      );
       // Newest layer first, the base last: whatever point this stops at, what is left is a valid layout.
       for (const layer of [...base.layers].reverse()) {
         tx.checkpoint('base --remove');
@@ -229,7 +264,190 @@ export class ImageEngine {
       const name = formatLayerName({ base: base.nvr, index: nextLayerIndex(base.layers.map((l) => l.index)) });
       if (report.volumes.some((v) => v.vg === layout.vg && v.name === name)) throw new BaseExistsError(name);
       await this.makeLayer(tx, result, { vg: layout.vg, name: source }, name);
+      await this.addBootEntry(tx, result, layout.vg, name, source);
     });
+  }
+
+  // ---- boot entries ----
+
+  /** The installed boot entries, the default and the one-shot; an empty list when no bootloader is present. */
+  async bootList(context: OperationContext = {}): Promise<BootList> {
+    const bootloader = await this.bootloader(context);
+    if (!bootloader) return { bootloader: null, capabilities: null, default: null, next: null, entries: [] };
+    const [state, capabilities] = await Promise.all([bootloader.state(context), bootloader.capabilities(context)]);
+    return {
+      bootloader: bootloader.name,
+      capabilities,
+      default: state.defaultId ?? null,
+      next: state.nextId ?? null,
+      entries: state.entries.map((e) => entryView(e, state)),
+    };
+  }
+
+  async bootDefault(context: OperationContext = {}): Promise<BootDefault> {
+    const bootloader = await this.bootloader(context);
+    if (!bootloader) return { bootloader: null, entry: null, layer: null };
+    const state = await bootloader.state(context);
+    const entry = state.entries.find((e) => e.id === state.defaultId);
+    return { bootloader: bootloader.name, entry: state.defaultId ?? null, layer: entry?.layer ?? null };
+  }
+
+  /** Makes `layer` the default boot entry. */
+  async setDefaultBoot(layer: string, context: OperationContext = {}): Promise<BootChange> {
+    return this.bootChange('boot --set-default', layer, context, (b, id, c) => b.setDefault(id, c));
+  }
+
+  /** Boots `layer` once, at the next boot only (where the bootloader supports it). */
+  async setNextBoot(layer: string, context: OperationContext = {}): Promise<BootChange> {
+    return this.bootChange('boot --next', layer, context, (b, id, c) => b.setNextBoot(id, c));
+  }
+
+  private async bootChange(
+    purpose: string,
+    layer: string,
+    context: OperationContext,
+    apply: (bootloader: Bootloader, entryId: string, context: OperationContext) => Promise<{ atomic: boolean }>,
+  ): Promise<BootChange> {
+    parseLayerName(layer);
+    const held = this.runner.dryRun ? undefined : await this.lock.acquire(purpose);
+    try {
+      const layout = await this.layout(context);
+      if (!allLayers(layout).some((l) => l.name === layer)) throw new LayerNotFoundError(layer);
+      const bootloader = await this.bootloader(context);
+      if (!bootloader) throw new NoBootloaderError(['auto']);
+      const state = await bootloader.state(context);
+      const entry = state.entries.find((e) => e.layer === layer);
+      if (!entry) throw new BootEntryNotFoundError(layer, bootloader.name);
+      const base = { dryRun: this.runner.dryRun, bootloader: bootloader.name, layer, entry: entry.id };
+      if (this.runner.dryRun) {
+        emit(context, { type: 'step', step: 'boot', message: `Would make ${entry.id} the entry to boot (dry run)` });
+        return { ...base, atomic: true };
+      }
+      emit(context, { type: 'step', step: 'boot', message: `${purpose}: ${entry.id} (${bootloader.name})` });
+      const { atomic } = await apply(bootloader, entry.id, context);
+      return { ...base, atomic };
+    } finally {
+      await held?.release();
+    }
+  }
+
+  private async bootloader(context: OperationContext): Promise<Bootloader | undefined> {
+    return this.bootloaders?.select(context);
+  }
+
+  /**
+   * Writes the boot entry of a new layer, as part of the operation (undone with it): the kernel and
+   * initrd of the source layer's entry, or else the newest kernel in the new layer's /boot, with the
+   * arguments composed for the new layer. The new layer becomes the default, as in the original. With
+   * no bootloader present (config `auto`) or no kernel to be found, no entry is written and a warning
+   * says so; a dry run writes none.
+   */
+  private async addBootEntry(
+    tx: Transaction,
+    result: ChangeResult,
+    vg: string,
+    layer: string,
+    source: string,
+  ): Promise<void> {
+    const bootloader = await this.bootloader(tx.context);
+    if (!bootloader) {
+      emit(tx.context, { type: 'warning', message: `no bootloader found: no boot entry was written for ${layer}` });
+      return;
+    }
+    if (this.runner.dryRun) {
+      step(tx, 'boot', `Would write the ${bootloader.name} boot entry of ${layer}`);
+      return;
+    }
+    tx.checkpoint('boot entry');
+    const state = await bootloader.state(tx.context);
+    const own = keptEntries(state);
+    const from = state.entries.find((e) => e.layer === source);
+    const write = async (entry: DesiredBootEntry) => {
+      step(tx, 'boot', `Writing the ${bootloader.name} boot entry of ${layer}`);
+      const { atomic } = await bootloader.writeEntries([...own, entry], {}, tx.context);
+      tx.onUndo(`remove the boot entry of ${layer}`, async (c) => {
+        await bootloader.writeEntries(own, {}, c);
+      });
+      return atomic;
+    };
+    let atomic: boolean;
+    if (from) {
+      atomic = await write(desiredFromInstalled(from, layer, vg));
+    } else {
+      const found = await this.filesystem.withMounted(
+        volumePath({ vg, name: layer }),
+        { readOnly: true },
+        async (dir) => {
+          const listed = await this.runner.run(
+            { argv: ['ls', '-1A', `${dir}/boot`], mutates: false, okExitCodes: [0, 1, 2] },
+            tx.context,
+          );
+          const kernel = findKernel(listed.stdout.split('\n').filter(Boolean));
+          if (!kernel) return undefined;
+          return write({
+            layer,
+            title: entryTitle(layer, kernel.version),
+            version: kernel.version,
+            options: composeKernelArgs({ layerArgs: [], vg, layer }),
+            files: {
+              kernel: `${dir}/boot/${kernel.kernel}`,
+              initrd: kernel.initrd === undefined ? undefined : `${dir}/boot/${kernel.initrd}`,
+            },
+          });
+        },
+      );
+      if (found === undefined) {
+        emit(tx.context, {
+          type: 'warning',
+          message: `no kernel found for ${layer} (no entry of ${source}, nothing in its /boot): no boot entry was written`,
+        });
+        return;
+      }
+      atomic = found;
+    }
+    const id = entryIdForLayer(layer);
+    if (state.defaultId !== id) {
+      const previous = state.defaultId;
+      const set = await bootloader.setDefault(id, tx.context);
+      atomic &&= set.atomic;
+      if (previous !== undefined && state.entries.some((e) => e.id === previous)) {
+        tx.onUndo(`make ${previous} the default again`, async (c) => {
+          await bootloader.setDefault(previous, c);
+        });
+      }
+    }
+    result.boot = { bootloader: bootloader.name, added: [id], removed: [], atomic };
+  }
+
+  /**
+   * Takes the entries of layers about to be removed out of the boot configuration, keeping their files
+   * until the operation commits; refuses (before any change) to remove the last bootable entry.
+   */
+  private async removeBootEntries(tx: Transaction, result: ChangeResult, layers: readonly string[]): Promise<void> {
+    const bootloader = await this.bootloader(tx.context);
+    if (!bootloader) return;
+    const state = await bootloader.state(tx.context);
+    const own = keptEntries(state);
+    const remaining = own.filter((e) => !layers.includes(e.layer));
+    const leaving = state.entries.filter((e) => e.layer !== undefined && layers.includes(e.layer));
+    if (leaving.length === 0) return;
+    if (remaining.length === 0 && !state.entries.some((e) => e.layer === undefined)) {
+      throw new BootLastEntryError(leaving.at(-1)!.layer!);
+    }
+    if (this.runner.dryRun) {
+      step(tx, 'boot', `Would remove the ${bootloader.name} boot entries of ${layers.join(', ')}`);
+      return;
+    }
+    step(tx, 'boot', `Removing the ${bootloader.name} boot entries of ${layers.join(', ')}`);
+    const { atomic } = await bootloader.writeEntries(remaining, { keepFiles: true }, tx.context);
+    tx.onUndo('restore the boot entries', async (c) => {
+      await bootloader.writeEntries(own, { keepFiles: true }, c);
+      if (state.defaultId !== undefined) await bootloader.setDefault(state.defaultId, c);
+    });
+    tx.onCommit('remove the files of removed boot entries', async (c) => {
+      await bootloader.writeEntries(remaining, {}, c);
+    });
+    result.boot = { bootloader: bootloader.name, added: [], removed: leaving.map((e) => e.id), atomic };
   }
 
   // ---- steps ----
@@ -372,6 +590,28 @@ export class ImageEngine {
     if (found.length !== 1) throw new VolumeNotFoundError(from);
     return found[0]!;
   }
+}
+
+/** imgbased's installed entries as desired entries that keep their files and arguments. */
+function keptEntries(state: BootState): (DesiredBootEntry & { layer: string })[] {
+  return state.entries
+    .filter((e): e is BootEntry & { layer: string } => e.layer !== undefined)
+    .map((e) => ({ layer: e.layer, title: e.title, version: e.version, options: e.options, files: keptFiles(e) }));
+}
+
+function entryView(entry: BootEntry, state: BootState): BootList['entries'][number] {
+  return {
+    id: entry.id,
+    title: entry.title,
+    version: entry.version,
+    kernel: entry.kernel,
+    initrd: entry.initrd ?? null,
+    options: [...entry.options],
+    layer: entry.layer ?? null,
+    isDefault: entry.id === state.defaultId,
+    isNext: entry.id === state.nextId,
+    triesLeft: entry.tries?.left ?? null,
+  };
 }
 
 function requireLayout(report: StorageReport): LayoutView {

@@ -58,8 +58,64 @@ export const ChangeResultSchema = z.object({
   removed: described(z.array(z.string()), 'volumes removed'),
   recovered: described(z.array(z.string()), 'half-made volumes of an interrupted operation, removed first'),
   plan: described(z.array(PlannedCommandSchema), 'in a dry run: the commands that would change the system'),
+  boot: z.optional(
+    described(
+      z.object({
+        bootloader: z.string(),
+        added: z.array(z.string()),
+        removed: z.array(z.string()),
+        atomic: described(z.boolean(), 'every boot configuration write of the operation was atomic'),
+      }),
+      'the boot entries the operation kept in step; absent when no bootloader is present or in a dry run',
+    ),
+  ),
 });
 export type ChangeResult = z.infer<typeof ChangeResultSchema>;
+
+export const BootCapabilitiesSchema = z.object({
+  atomicSwap: described(z.boolean(), 'the configuration is swapped in with one atomic rename on this file system'),
+  nativeOneShot: z.boolean(),
+  nativeBootCounting: z.boolean(),
+});
+
+export const BootEntryViewSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  version: z.string(),
+  kernel: described(z.string(), 'path on the boot partition'),
+  initrd: z.nullable(z.string()),
+  options: z.array(z.string()),
+  layer: described(z.nullable(z.string()), 'the layer it boots (img.bootid); null for entries imgbased did not write'),
+  isDefault: z.boolean(),
+  isNext: z.boolean(),
+  triesLeft: described(z.nullable(z.int()), 'boot counting: tries left, when the entry counts them'),
+});
+export type BootEntryView = z.infer<typeof BootEntryViewSchema>;
+
+export const BootListSchema = z.object({
+  bootloader: described(z.nullable(z.string()), 'the plugin in use; null when no bootloader is present'),
+  capabilities: z.nullable(BootCapabilitiesSchema),
+  default: described(z.nullable(z.string()), 'id of the default entry'),
+  next: described(z.nullable(z.string()), 'id of the one-shot entry of the next boot'),
+  entries: z.array(BootEntryViewSchema),
+});
+export type BootList = z.infer<typeof BootListSchema>;
+
+export const BootDefaultSchema = z.object({
+  bootloader: z.nullable(z.string()),
+  entry: z.nullable(z.string()),
+  layer: described(z.nullable(z.string()), 'the layer of the default entry; null when it is not one of imgbased’s'),
+});
+export type BootDefault = z.infer<typeof BootDefaultSchema>;
+
+export const BootChangeSchema = z.object({
+  dryRun: z.boolean(),
+  bootloader: z.string(),
+  layer: z.string(),
+  entry: z.string(),
+  atomic: described(z.boolean(), 'the change was one atomic write on this file system'),
+});
+export type BootChange = z.infer<typeof BootChangeSchema>;
 
 export const FreeSpaceSchema = z.object({ pool: z.string(), freeBytes: z.int(), sizeBytes: z.int() });
 export type FreeSpace = z.infer<typeof FreeSpaceSchema>;
@@ -106,6 +162,10 @@ export const VerbResultSchemas = {
   'layer --current': NameResultSchema.layer,
   'layer --volume-path': NameResultSchema.path,
   w: NameResultSchema.layer,
+  'boot --list': BootListSchema,
+  'boot --get-default': BootDefaultSchema,
+  'boot --set-default': BootChangeSchema,
+  'boot --next': BootChangeSchema,
 } as const;
 
 export const EnvelopeSchema = z.union([

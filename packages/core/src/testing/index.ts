@@ -1,4 +1,6 @@
 /** Test doubles for imgbased's contracts. For unit tests only: never proof that a feature works. */
 export * from './fakes.js';
+export * from './memory-boot-files.js';
+export * from './memory-bootloader.js';
 export * from './memory-volumes.js';
 export * from './scripted-runner.js';

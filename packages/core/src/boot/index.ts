@@ -1,0 +1,4 @@
+export * from './bls.js';
+export * from './entries.js';
+export * from './files.js';
+export * from './selection.js';

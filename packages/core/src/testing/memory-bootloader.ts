@@ -1,0 +1,93 @@
+import { entryIdForLayer } from '../boot/entries.js';
+import type {
+  BootEntry,
+  Bootloader,
+  BootloaderCapabilities,
+  BootloaderSelection,
+  BootState,
+  DesiredBootEntry,
+  WriteEntriesOptions,
+  WriteResult,
+} from '../contracts/bootloader.js';
+import { BootEntryNotFoundError, BootUnsupportedError } from '../errors.js';
+
+/**
+ * A bootloader that keeps its entries in memory, for the engine's unit tests: it follows the
+ * contract (foreign entries kept, ids from layer names) and can be made to fail. Proves nothing
+ * about any real bootloader.
+ */
+export class MemoryBootloader implements Bootloader, BootloaderSelection {
+  readonly name = 'memory';
+  entries: BootEntry[] = [];
+  defaultId: string | undefined;
+  nextId: string | undefined;
+  present = true;
+  oneShot = true;
+  readonly log: string[] = [];
+  /** Makes the next call of this method throw. */
+  failNext: { method: 'writeEntries' | 'setDefault' | 'setNextBoot'; error: Error } | undefined;
+
+  async select(): Promise<Bootloader | undefined> {
+    return this.present ? this : undefined;
+  }
+  async detect(): Promise<boolean> {
+    return this.present;
+  }
+  async capabilities(): Promise<BootloaderCapabilities> {
+    return { atomicSwap: true, nativeOneShot: this.oneShot, nativeBootCounting: false };
+  }
+  async state(): Promise<BootState> {
+    return structuredClone({ entries: this.entries, defaultId: this.defaultId, nextId: this.nextId });
+  }
+  async listEntries(): Promise<readonly BootEntry[]> {
+    return structuredClone(this.entries);
+  }
+  async writeEntries(desired: readonly DesiredBootEntry[], options: WriteEntriesOptions = {}): Promise<WriteResult> {
+    this.maybeFail('writeEntries');
+    this.log.push(`write ${desired.map((d) => d.layer).join(',')}${options.keepFiles ? ' (keep files)' : ''}`);
+    const ours = desired.map((d): BootEntry => {
+      const from = 'onBootPartition' in d.files ? d.files.onBootPartition.kernel : d.files.kernel;
+      const kernelName = from.split('/').at(-1) ?? 'vmlinuz';
+      return {
+        id: entryIdForLayer(d.layer),
+        title: d.title,
+        version: d.version,
+        kernel: `/${d.layer}/${kernelName}`,
+        initrd: undefined,
+        options: [...d.options],
+        layer: d.layer,
+      };
+    });
+    this.entries = [...ours, ...this.entries.filter((e) => e.layer === undefined)];
+    if (this.defaultId !== undefined && !this.entries.some((e) => e.id === this.defaultId)) {
+      this.defaultId = ours.at(-1)?.id;
+    }
+    return { atomic: true };
+  }
+  async setDefault(entryId: string): Promise<WriteResult> {
+    this.maybeFail('setDefault');
+    if (!this.entries.some((e) => e.id === entryId)) throw new BootEntryNotFoundError(entryId, this.name);
+    this.log.push(`default ${entryId}`);
+    this.defaultId = entryId;
+    return { atomic: true };
+  }
+  async setNextBoot(entryId: string): Promise<WriteResult> {
+    this.maybeFail('setNextBoot');
+    if (!this.oneShot) throw new BootUnsupportedError(this.name, 'boot an entry once');
+    if (!this.entries.some((e) => e.id === entryId)) throw new BootEntryNotFoundError(entryId, this.name);
+    this.log.push(`next ${entryId}`);
+    this.nextId = entryId;
+    return { atomic: true };
+  }
+  /** The whole state, to assert that a failed operation changed nothing. */
+  snapshot(): string {
+    return JSON.stringify({ entries: this.entries, defaultId: this.defaultId, nextId: this.nextId });
+  }
+  private maybeFail(method: NonNullable<MemoryBootloader['failNext']>['method']): void {
+    if (this.failNext?.method === method) {
+      const { error } = this.failNext;
+      this.failNext = undefined;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,1 @@
+export { ExtlinuxBootloader } from './extlinux.js';

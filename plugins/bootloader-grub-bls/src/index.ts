@@ -1,0 +1,1 @@
+export { GrubBlsBootloader } from './grub-bls.js';

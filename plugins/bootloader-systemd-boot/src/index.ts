@@ -1,0 +1,1 @@
+export { SystemdBootBootloader } from './systemd-boot.js';

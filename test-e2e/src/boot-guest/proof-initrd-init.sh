@@ -1,0 +1,28 @@
+#!/bin/busybox sh
+# PID 1 of the proof initrd: what a real initrd does for an imgbased layer, and no more. It loads the
+# modules, activates the LV named by rd.lvm.lv=, mounts root= read-only and hands over to the layer's
+# /sbin/imgbased-proof. Every line goes to the first serial port (whatever console= says).
+export PATH=/bin:/sbin
+/bin/busybox mount -t devtmpfs devtmpfs /dev
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sysfs /sys
+exec </dev/null >/dev/ttyS0 2>&1
+say() { echo "proof-initrd: $*"; }
+while read -r module; do insmod "/lib/modules/$module" 2>/dev/null; done </modules.order
+root=
+lv=
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in
+    root=*) root="${arg#root=}" ;;
+    rd.lvm.lv=*) lv="${arg#rd.lvm.lv=}" ;;
+  esac
+done
+say "root=$root rd.lvm.lv=$lv"
+mkdir -p /run/lock/lvm /newroot
+config='activation { udev_sync=0 udev_rules=0 monitoring=0 } devices { use_devicesfile=0 } global { use_lvmpolld=0 thin_check_executable="" locking_dir="/run/lock/lvm" }'
+lvm lvchange -ay --config "$config" "$lv" || say "cannot activate $lv"
+mount -o ro "$root" /newroot || { say "FATAL: cannot mount $root"; reboot -f; }
+mount --move /dev /newroot/dev
+mount --move /proc /newroot/proc
+mount --move /sys /newroot/sys
+exec switch_root /newroot /sbin/imgbased-proof

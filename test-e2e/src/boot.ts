@@ -1,0 +1,184 @@
+// Boots a *disk* the way a machine does (SeaBIOS or OVMF firmware, the bootloader on the disk, the
+// kernel and initrd it loads) and reads what the booted system says about itself on the serial
+// console: the proof that a boot entry works, read from the booted system and not from the files
+// imgbased wrote. The layer's PID 1 is a tiny script (boot-guest/imgbased-proof.sh) that prints
+// /proc/cmdline, the device mounted at / and a marker file, then powers off.
+import { chmod, copyFile, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { execa } from 'execa';
+import { ensureVmAssets, GUEST_MODULES } from './assets.ts';
+import { makeScratchDir } from './paths.ts';
+import { randomId, which } from './util.ts';
+import { VM_NAME_PREFIX } from './vm.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const PROOF_INIT_SCRIPT = path.join(here, 'boot-guest/imgbased-proof.sh');
+const INITRD_INIT = path.join(here, 'boot-guest/proof-initrd-init.sh');
+
+export type Firmware = 'seabios' | 'ovmf';
+
+export interface DiskBootOptions {
+  /** Raw disk image with a bootloader installed; /dev/vda (virtio) in the guest. */
+  disk: string;
+  firmware: Firmware;
+  /** More raw disks (/dev/vdb…), e.g. an ESP. */
+  extraDisks?: readonly string[];
+  /** Index of the disk the firmware boots first (0: `disk`); default 0. */
+  bootFrom?: number;
+  /** Whole boot, firmware to power-off; default 240 000 ms. */
+  timeoutMs?: number;
+  memoryMb?: number;
+}
+
+export interface BootProof {
+  /** The booted kernel's /proc/cmdline. */
+  cmdline: string;
+  /** `img.bootid=` of that command line. */
+  bootId: string | undefined;
+  /** The /proc/self/mountinfo line of `/`. */
+  rootMount: string;
+  /** The source device of `/`, e.g. /dev/onn/Base-1-0+2. */
+  rootDevice: string | undefined;
+  /** Contents of /etc/imgbased-proof in the booted root. */
+  marker: string;
+}
+
+export interface DiskBootResult {
+  proof: BootProof | undefined;
+  console: string;
+  durationMs: number;
+}
+
+/** Boots the disk until the guest powers off (or the time runs out) and parses its proof lines. */
+export async function bootDisk(options: DiskBootOptions): Promise<DiskBootResult> {
+  const dir = await makeScratchDir('boot');
+  const consoleFile = path.join(dir, 'console.log');
+  const started = performance.now();
+  const args = [
+    '-name',
+    `${VM_NAME_PREFIX}boot-${randomId()}`,
+    '-accel',
+    'tcg',
+    '-smp',
+    '1',
+    '-m',
+    String(options.memoryMb ?? 768),
+    '-nodefaults',
+    '-no-reboot',
+    '-display',
+    'none',
+    '-serial',
+    `file:${consoleFile}`,
+    ...[options.disk, ...(options.extraDisks ?? [])].flatMap((file, i) => [
+      '-drive',
+      `file=${file},if=none,id=d${i},format=raw,cache=unsafe`,
+      '-device',
+      `virtio-blk-pci,drive=d${i}${i === (options.bootFrom ?? 0) ? ',bootindex=0' : ''}`,
+    ]),
+    ...(options.firmware === 'ovmf' ? ['-bios', '/usr/share/ovmf/OVMF.fd'] : []),
+  ];
+  try {
+    await execa(await which('qemu-system-x86_64'), args, {
+      timeout: options.timeoutMs ?? 240_000,
+      killSignal: 'SIGKILL',
+      reject: false,
+      cleanup: true,
+    });
+    const console = await readFile(consoleFile, 'latin1').catch(() => '');
+    return { proof: parseProof(console), console, durationMs: Math.round(performance.now() - started) };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export function parseProof(console: string): BootProof | undefined {
+  const line = (key: string) => new RegExp(`^IMGBASED-PROOF ${key}: ?(.*?)\\r?$`, 'm').exec(console)?.[1];
+  const cmdline = line('cmdline');
+  if (cmdline === undefined || !/^IMGBASED-PROOF end\r?$/m.test(console)) return undefined;
+  const rootMount = line('root') ?? '';
+  const after = rootMount.split(' - ')[1]?.split(' ');
+  return {
+    cmdline,
+    bootId: /(?:^|\s)img\.bootid=(\S+)/.exec(cmdline)?.[1],
+    rootMount,
+    rootDevice: after?.[1],
+    marker: (line('marker') ?? '').trim(),
+  };
+}
+
+/** Module files (in load order) for the proof initrd, resolved by modprobe for the kernel. */
+async function resolveModules(kernelVersion: string): Promise<string[]> {
+  const modprobe = await which('modprobe');
+  const files: string[] = [];
+  for (const name of GUEST_MODULES) {
+    const { stdout } = await execa(modprobe, ['-S', kernelVersion, '--show-depends', name]);
+    for (const line of stdout.split('\n')) {
+      const [verb, file] = line.trim().split(/\s+/);
+      if (verb === 'insmod' && file && !files.includes(file)) files.push(file);
+    }
+  }
+  return files;
+}
+
+async function readModule(file: string): Promise<Buffer> {
+  if (file.endsWith('.xz')) {
+    const { stdout } = await execa(await which('xz'), ['-dc', file], { encoding: 'buffer', maxBuffer: 1 << 28 });
+    return Buffer.from(stdout);
+  }
+  if (file.endsWith('.zst')) {
+    const { stdout } = await execa(await which('zstd'), ['-dcq', file], { encoding: 'buffer', maxBuffer: 1 << 28 });
+    return Buffer.from(stdout);
+  }
+  return readFile(file);
+}
+
+/**
+ * An initrd that can activate an LVM thin layer and mount `root=`: busybox-static, the host's lvm with
+ * its libraries, the kernel modules, and boot-guest/proof-initrd-init.sh. Written to `target`.
+ */
+export async function buildProofInitrd(target: string): Promise<{ kernelVersion: string; kernel: string }> {
+  const { kernelVersion } = await ensureVmAssets();
+  const stage = await makeScratchDir('proof-initrd');
+  try {
+    for (const d of ['bin', 'sbin', 'dev', 'proc', 'sys', 'run', 'newroot', 'lib/modules', 'etc']) {
+      await mkdir(path.join(stage, d), { recursive: true });
+    }
+    const busybox = await which('busybox');
+    await copyFile(busybox, path.join(stage, 'bin/busybox'));
+    await chmod(path.join(stage, 'bin/busybox'), 0o755);
+    const { stdout: applets } = await execa(busybox, ['--list']);
+    for (const applet of applets.split('\n').filter((a) => a && a !== 'busybox')) {
+      await symlink('busybox', path.join(stage, 'bin', applet));
+    }
+    const lvm = await which('lvm');
+    await copyFile(lvm, path.join(stage, 'sbin/lvm'));
+    await chmod(path.join(stage, 'sbin/lvm'), 0o755);
+    const { stdout: libs } = await execa('ldd', [lvm]);
+    for (const lib of libs.matchAll(/(\/\S+\.so[^\s]*)/g)) {
+      const file = lib[1]!;
+      await mkdir(path.join(stage, path.dirname(file)), { recursive: true });
+      await copyFile(file, path.join(stage, file));
+    }
+    const order: string[] = [];
+    for (const file of await resolveModules(kernelVersion)) {
+      const name = path.basename(file).replace(/\.(xz|zst)$/, '');
+      await writeFile(path.join(stage, 'lib/modules', name), await readModule(file));
+      order.push(name);
+    }
+    await writeFile(path.join(stage, 'modules.order'), `${order.join('\n')}\n`);
+    await writeFile(path.join(stage, 'init'), await readFile(INITRD_INIT), { mode: 0o755 });
+    const { stdout: list } = await execa('find', ['.', '-mindepth', '1'], { cwd: stage });
+    const { stdout: archive } = await execa(await which('cpio'), ['--quiet', '-o', '-H', 'newc', '-R', '0:0'], {
+      cwd: stage,
+      input: `${list}\n`,
+      encoding: 'buffer',
+      maxBuffer: 1 << 28,
+    });
+    await writeFile(target, gzipSync(Buffer.from(archive), { level: 6 }));
+    return { kernelVersion, kernel: `/boot/vmlinuz-${kernelVersion}` };
+  } finally {
+    await rm(stage, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,45 @@
+// systemd-boot under OVMF (UEFI), proven by booting: an ESP (GPT, FAT) on a second disk with
+// systemd-boot installed by bootctl, BLS entries and kernels written there by imgbase, the default in
+// loader.conf. What booted is read from the booted system (its /proc/cmdline and the device at /).
+import { describe, expect, it } from 'vitest';
+import { bootDisk } from '../src/index.ts';
+import { imgbaseOn, prepareBootDisk } from './support/boot-scenario.ts';
+
+describe('systemd-boot boots the layer imgbase chose', () => {
+  it('boots the default layer, then another after boot --set-default', async () => {
+    const { fixture, list } = await prepareBootDisk('boot-sdboot', {
+      extraDisks: [{ name: 'esp.img', sizeBytes: 128 * 1024 ** 2 }],
+      setup: "printf 'label: gpt\\n,,U\\n' | sfdisk -q /dev/vdb >&2 && mkfs.vfat -F 32 /dev/vdb1 >&2",
+      mount: 'mkdir -p /boot/efi && mount -t vfat /dev/vdb1 /boot/efi',
+      unmount: 'umount /boot/efi',
+      config: '[bootloader]\nplugins = systemd-boot\nesp_dir = /boot/efi',
+      install: `SYSTEMD_RELAX_ESP_CHECKS=1 bootctl install --esp-path=/boot/efi --no-variables >&2
+printf 'timeout 0\\n' > /boot/efi/loader/loader.conf`,
+    });
+    expect(list.bootloader).toBe('systemd-boot');
+    expect(list.entries.map((e) => e.layer)).toEqual(['Base-1-0+1', 'Base-1-0+2']);
+    const boot = async () => {
+      const result = await bootDisk({
+        disk: fixture.disk,
+        extraDisks: fixture.extraDisks,
+        bootFrom: 1,
+        firmware: 'ovmf',
+        timeoutMs: 200_000,
+      });
+      expect(result.proof, result.console.slice(-3000)).toBeDefined();
+      expect(result.proof!.rootDevice).toBe(`/dev/onn/${result.proof!.bootId}`);
+      expect(result.proof!.marker).toBe(result.proof!.bootId);
+      return result.proof!.bootId;
+    };
+
+    expect(await boot()).toBe('Base-1-0+2');
+    const out = await imgbaseOn(
+      fixture,
+      'imgbase boot --set-default Base-1-0+1 >&2\ncat /boot/efi/loader/loader.conf\nimgbase boot --next Base-1-0+2 --json || true',
+    );
+    expect(out).toContain('default imgbased-Base-1-0-layer1.conf\n');
+    // The harness VM is not booted with UEFI: no EFI variables, so no one-shot there.
+    expect(out).toContain('"code": "E_BOOT_UNSUPPORTED"');
+    expect(await boot()).toBe('Base-1-0+1');
+  });
+});
