@@ -8,3 +8,4 @@ export { CONFIG_SEARCH_PATH, type LoadConfigOptions, loadConfig, loadConfigFiles
 export { ExecaCommandRunner, RunnerOptions } from './execa-command-runner.js';
 export { FindmntHostInfo, parseFindmnt } from './findmnt-host-info.js';
 export { LockDirectory, type LockHolder, PidFileLock } from './pid-file-lock.js';
+export { assertRealParents, ensureDirectory, readRegular, writeInPlace } from './safe-fs.js';

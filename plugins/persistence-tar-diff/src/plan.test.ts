@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { type Probe, planCarryOver } from './plan.js';
+import type { Entry, Tree } from './tree.js';
+
+let inode = 100;
+function entry(type: string, extra: Partial<Entry> = {}): Entry {
+  return {
+    type,
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    size: 1,
+    ino: inode++,
+    nlink: 1,
+    mtime: '1',
+    ctime: '1',
+    link: '',
+    ...extra,
+  };
+}
+const tree = (entries: Record<string, Entry>): Tree => new Map(Object.entries(entries));
+/** A tree whose entries are the same inodes as `from` (a block-level snapshot), with `changes` on top. */
+const snapshot = (from: Tree, changes: Record<string, Entry | undefined>): Tree => {
+  const t = new Map(from);
+  for (const [p, e] of Object.entries(changes)) {
+    if (e === undefined) t.delete(p);
+    else t.set(p, e);
+  }
+  return t;
+};
+/** Content is told by `size`, xattrs by a per-tree table. */
+const probe = (xattrs: Partial<Record<'base' | 'layer' | 'new', Record<string, string>>> = {}): Probe => ({
+  sameContent: async () => true,
+  xattrs: async (t, paths) => new Map(paths.map((p) => [p, xattrs[t]?.[p] ?? ''])),
+});
+
+const base = tree({
+  '/etc': entry('d'),
+  '/etc/a': entry('f'),
+  '/etc/b': entry('f'),
+  '/etc/c': entry('f'),
+  '/etc/d': entry('d'),
+  '/etc/d/x': entry('f'),
+});
+
+describe('planCarryOver', () => {
+  it('applies what only the admin changed, keeps what only the new base changed, reports both-side changes', async () => {
+    const layer = snapshot(base, {
+      '/etc/a': entry('f', { size: 2 }),
+      '/etc/b': undefined,
+      '/etc/c': { ...base.get('/etc/c')!, ctime: '2', mode: 0o600 },
+      '/etc/new': entry('f'),
+    });
+    const next = tree({
+      ...Object.fromEntries(base),
+      '/etc/c': entry('f', { size: 9 }),
+      '/etc/d/x': entry('f', { size: 3 }),
+    });
+    const plan = await planCarryOver({ base, layer, next }, probe(), () => 'keep-admin', new Set());
+    expect(plan.copied).toEqual(['/etc/a', '/etc/c', '/etc/new']);
+    expect(plan.deleted).toEqual(['/etc/b']);
+    expect(plan.keptFromNewBase).toEqual(['/etc/d/x']);
+    expect(plan.conflicts).toEqual([
+      { path: '/etc/c', reason: 'metadata changed by the admin, modified by the new base', resolution: 'kept-admin' },
+    ]);
+    expect(plan.remove).toEqual(['/etc/b']);
+  });
+
+  it('finds xattr-only changes, and ignores a ctime change with nothing else', async () => {
+    const layer = snapshot(base, {
+      '/etc/a': { ...base.get('/etc/a')!, ctime: '5' },
+      '/etc/b': { ...base.get('/etc/b')!, ctime: '5' },
+    });
+    const plan = await planCarryOver(
+      { base, layer, next: base },
+      probe({ layer: { '/etc/a': 'user.x=0x01' } }),
+      () => 'fail',
+      new Set(),
+    );
+    expect([...plan.changes]).toEqual([['/etc/a', 'metadata']]);
+  });
+
+  it('saves the admin version beside the new one under take-new-save-admin, fails under fail', async () => {
+    const layer = snapshot(base, { '/etc/a': entry('f', { size: 2 }) });
+    const next = snapshot(base, { '/etc/a': entry('f', { size: 3 }) });
+    const saved = await planCarryOver({ base, layer, next }, probe(), () => 'take-new-save-admin', new Set());
+    expect(saved.save).toEqual(['/etc/a']);
+    expect(saved.extract).toEqual([]);
+    expect(saved.conflicts[0]).toMatchObject({ resolution: 'took-new-saved-admin', savedAs: '/etc/a.imgsave' });
+    const failed = await planCarryOver({ base, layer, next }, probe(), () => 'fail', new Set());
+    expect(failed.conflicts[0]).toMatchObject({ resolution: 'failed' });
+    expect(failed.extract).toEqual([]);
+  });
+
+  it('never plans a write below a parent that the new base made a symlink', async () => {
+    const layer = snapshot(base, { '/etc/d/new': entry('f') });
+    const next = snapshot(base, { '/etc/d': entry('l', { link: '/outside' }), '/etc/d/x': undefined });
+    const plan = await planCarryOver({ base, layer, next }, probe(), () => 'keep-admin', new Set());
+    expect(plan.extract).toEqual([]);
+    expect(plan.conflicts).toEqual([
+      expect.objectContaining({
+        path: '/etc/d/new',
+        reason: 'added by the admin, but /etc/d is not a directory in the new base',
+      }),
+    ]);
+  });
+
+  it('replaces a directory the admin swapped for a link: children removed first, then the directory', async () => {
+    const layer = snapshot(base, { '/etc/d': entry('l', { link: '/outside' }), '/etc/d/x': undefined });
+    const plan = await planCarryOver({ base, layer, next: base }, probe(), () => 'fail', new Set());
+    expect(plan.remove).toEqual(['/etc/d/x', '/etc/d']);
+    expect(plan.extract).toEqual(['/etc/d']);
+    expect(plan.conflicts).toEqual([]);
+  });
+
+  it('carries every name of a hard-linked file, and leaves skipped paths to the account merge', async () => {
+    const shared = entry('f', { nlink: 2 });
+    const layer = snapshot(base, { '/etc/h1': shared, '/etc/h2': shared, '/etc/passwd': entry('f') });
+    const plan = await planCarryOver({ base, layer, next: base }, probe(), () => 'fail', new Set(['/etc/passwd']));
+    expect(plan.extract).toEqual(['/etc/h1', '/etc/h2']);
+    expect(plan.pack).toEqual(['/etc/h1', '/etc/h2']);
+  });
+});

@@ -1,0 +1,224 @@
+import type { ConflictPolicy, PersistenceConflict } from '@imgbased/core';
+import type { Entry, Tree } from './tree.js';
+
+/** How one path differs between two trees. */
+export type Change = 'same' | 'added' | 'deleted' | 'modified' | 'metadata';
+
+/** The slow half of a comparison, for entries whose cheap metadata are equal. */
+export interface Probe {
+  /** Regular files: same bytes. */
+  sameContent(left: 'base' | 'layer' | 'new', right: 'base' | 'layer' | 'new', path: string): Promise<boolean>;
+  /** Extended attributes (SELinux label, ACLs, capabilities, user.*) of paths, as comparable strings. */
+  xattrs(tree: 'base' | 'layer' | 'new', paths: readonly string[]): Promise<Map<string, string>>;
+}
+
+export interface PlannedConflict extends PersistenceConflict {}
+
+export interface Plan {
+  /** Admin changes of the old layer, as they are packed in the delta. */
+  readonly changes: ReadonlyMap<string, Exclude<Change, 'same'>>;
+  /** Old-layer paths packed in the delta (parents first). */
+  readonly pack: readonly string[];
+  /** Paths removed from the new layer before extraction (children first). */
+  readonly remove: readonly string[];
+  /** Delta members extracted into the new layer (parents first). */
+  readonly extract: readonly string[];
+  /** Paths whose admin version is saved as PATH.imgsave. */
+  readonly save: readonly string[];
+  readonly copied: readonly string[];
+  readonly deleted: readonly string[];
+  readonly keptFromNewBase: readonly string[];
+  readonly conflicts: readonly PlannedConflict[];
+}
+
+const metaEqual = (a: Entry, b: Entry) => a.type === b.type && a.mode === b.mode && a.uid === b.uid && a.gid === b.gid;
+/** Everything but xattrs and content bytes, for a quick check (like rsync's size + mtime). */
+const quickEqual = (a: Entry, b: Entry) =>
+  metaEqual(a, b) && a.link === b.link && (a.type !== 'f' || (a.size === b.size && a.mtime === b.mtime));
+
+/**
+ * Classifies paths between two trees. `clone` enables the fast path of a layer that is a block-level
+ * snapshot of its base: an entry with the same inode number, ctime, mtime and size was not touched
+ * (any change of content, mode, owner, xattrs or link count moves ctime).
+ */
+export async function classify(
+  paths: readonly string[],
+  left: { readonly name: 'base' | 'layer' | 'new'; readonly tree: Tree },
+  right: { readonly name: 'base' | 'layer' | 'new'; readonly tree: Tree },
+  probe: Probe,
+  clone: boolean,
+): Promise<Map<string, Change>> {
+  const out = new Map<string, Change>();
+  const deep: string[] = [];
+  for (const path of paths) {
+    const l = left.tree.get(path);
+    const r = right.tree.get(path);
+    if (l === undefined && r === undefined) out.set(path, 'same');
+    else if (l === undefined) out.set(path, 'added');
+    else if (r === undefined) out.set(path, 'deleted');
+    else if (l.type !== r.type || l.link !== r.link || (l.type === 'f' && l.size !== r.size)) out.set(path, 'modified');
+    else if (clone && l.ino === r.ino && l.ctime === r.ctime && l.mtime === r.mtime && l.size === r.size) {
+      out.set(path, 'same');
+    } else deep.push(path);
+  }
+  // Bytes are compared unless a file kept its size and mtime across different file systems (rsync's quick
+  // check: a package or an editor that changes a file changes its mtime).
+  const files = deep.filter(
+    (p) => left.tree.get(p)!.type === 'f' && (clone || left.tree.get(p)!.mtime !== right.tree.get(p)!.mtime),
+  );
+  const contentSame = new Map<string, boolean>();
+  await inBatches(files, 16, async (p) => {
+    contentSame.set(p, await probe.sameContent(left.name, right.name, p));
+  });
+  const rest = deep.filter((p) => contentSame.get(p) !== false);
+  for (const p of deep) if (contentSame.get(p) === false) out.set(p, 'modified');
+  const [lx, rx] = await Promise.all([probe.xattrs(left.name, rest), probe.xattrs(right.name, rest)]);
+  for (const p of rest) {
+    const same = metaEqual(left.tree.get(p)!, right.tree.get(p)!) && lx.get(p) === rx.get(p);
+    out.set(p, same ? 'same' : 'metadata');
+  }
+  return out;
+}
+
+async function inBatches<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
+}
+
+const parentOf = (p: string) => p.slice(0, p.lastIndexOf('/')) || '/';
+const byDepthDesc = (a: string, b: string) => b.split('/').length - a.split('/').length || (a < b ? -1 : 1);
+
+/**
+ * The three-way plan. `skip` are paths merged elsewhere (the account databases). Nothing is written:
+ * a conflict under `fail` is only listed with resolution `failed`.
+ */
+export async function planCarryOver(
+  trees: { readonly base: Tree; readonly layer: Tree; readonly next: Tree },
+  probe: Probe,
+  policyFor: (path: string) => ConflictPolicy,
+  skip: ReadonlySet<string>,
+): Promise<Plan> {
+  const { base, layer, next } = trees;
+  const all = [...new Set([...base.keys(), ...layer.keys()])].filter((p) => !skip.has(p)).sort();
+  const admin = await classify(all, { name: 'base', tree: base }, { name: 'layer', tree: layer }, probe, true);
+  const changes = new Map<string, Exclude<Change, 'same'>>();
+  for (const [p, c] of admin) if (c !== 'same') changes.set(p, c);
+  const changed = [...changes.keys()];
+  const onNew = await classify(changed, { name: 'base', tree: base }, { name: 'new', tree: next }, probe, false);
+  // Was the new base's change the same as the admin's? Only asked where both changed.
+  const both = changed.filter((p) => onNew.get(p) !== 'same');
+  const adminVsNew = await classify(both, { name: 'layer', tree: layer }, { name: 'new', tree: next }, probe, false);
+
+  const apply = new Set<string>();
+  const save = new Set<string>();
+  const conflicts = new Map<string, PlannedConflict>();
+  const conflict = (path: string, reason: string) => {
+    const policy = policyFor(path);
+    const resolution = policy === 'keep-admin' ? 'kept-admin' : policy === 'fail' ? 'failed' : 'took-new-saved-admin';
+    const saveIt =
+      resolution === 'took-new-saved-admin' && layer.get(path) !== undefined && layer.get(path)!.type !== 'd';
+    if (saveIt) save.add(path);
+    conflicts.set(path, { path, reason, resolution, ...(saveIt ? { savedAs: `${path}.imgsave` } : {}) });
+    return resolution === 'kept-admin';
+  };
+  for (const p of changed) {
+    if (onNew.get(p) === 'same') apply.add(p);
+    else if (adminVsNew.get(p) === 'same') continue;
+    else if (conflict(p, `${describe(changes.get(p)!)} by the admin, ${describe(onNew.get(p)!)} by the new base`))
+      apply.add(p);
+  }
+
+  // A directory removed from the new layer (deleted or replaced by the admin) must hold nothing else.
+  for (const p of [...apply]) {
+    const n = next.get(p);
+    if (n?.type !== 'd' || layer.get(p)?.type === 'd') continue;
+    const others = [...next.keys()].filter((q) => q.startsWith(`${p}/`) && !(apply.has(q) && !layer.has(q)));
+    if (others.length > 0) {
+      apply.delete(p);
+      conflicts.delete(p);
+      save.delete(p);
+      if (
+        conflict(p, `${describe(changes.get(p)!)} by the admin; the new base has ${others.length} other entries in it`)
+      ) {
+        apply.add(p);
+        for (const q of others) apply.add(q);
+      }
+    }
+  }
+
+  // Never write through a symlink: every parent of what is written must be a real directory.
+  const isDirAfter = (p: string): boolean => {
+    if (apply.has(p)) return layer.get(p)?.type === 'd';
+    const n = next.get(p);
+    return n === undefined ? layer.get(p)?.type === 'd' && isDirAfter(parentOf(p)) : n.type === 'd';
+  };
+  // (What is removed is removed before anything is extracted: its parents are checked as they are now.)
+  const isDirNow = (q: string) => next.get(q)?.type === 'd';
+  for (const p of [...apply, ...save]) {
+    const removal = apply.has(p) && !layer.has(p);
+    if (removal && !next.has(p)) continue;
+    for (let q = parentOf(p); q !== '/'; q = parentOf(q)) {
+      if (!(removal ? isDirNow(q) : isDirAfter(q))) {
+        apply.delete(p);
+        save.delete(p);
+        const policy = policyFor(p);
+        conflicts.set(p, {
+          path: p,
+          reason: `${describe(changes.get(p) ?? 'modified')} by the admin, but ${q} is not a directory in the new base`,
+          resolution: policy === 'fail' ? 'failed' : 'took-new-saved-admin',
+        });
+        break;
+      }
+    }
+  }
+
+  // Hard links: every name of an inode that is carried over is carried with it.
+  const byInode = new Map<number, string[]>();
+  for (const [p, e] of layer)
+    if (e.type === 'f' && e.nlink > 1 && !skip.has(p)) byInode.set(e.ino, [...(byInode.get(e.ino) ?? []), p]);
+  const pack = new Set([...changes].filter(([, c]) => c !== 'deleted').map(([p]) => p));
+  for (const p of [...apply]) {
+    const e = layer.get(p);
+    if (e?.type !== 'f' || e.nlink < 2) continue;
+    for (const q of byInode.get(e.ino) ?? []) {
+      pack.add(q);
+      if (!conflicts.has(q)) apply.add(q);
+    }
+  }
+
+  const remove = [...apply].filter((p) => next.has(p) && (!layer.has(p) || layer.get(p)!.type !== next.get(p)!.type));
+  const extract = [...apply].filter((p) => layer.has(p)).sort();
+  const keptFromNewBase = [...new Set([...base.keys(), ...next.keys()])]
+    .filter((p) => !skip.has(p) && !changes.has(p) && !apply.has(p))
+    .filter((p) => {
+      const b = base.get(p);
+      const n = next.get(p);
+      return b === undefined || n === undefined || !quickEqual(b, n);
+    })
+    .sort();
+  return {
+    changes,
+    pack: [...pack].sort(),
+    remove: remove.sort(byDepthDesc),
+    extract,
+    save: [...save].sort(),
+    copied: extract,
+    deleted: [...apply].filter((p) => !layer.has(p)).sort(),
+    keptFromNewBase,
+    conflicts: [...conflicts.values()].sort((a, b) => (a.path < b.path ? -1 : 1)),
+  };
+}
+
+function describe(change: Change): string {
+  return change === 'added'
+    ? 'added'
+    : change === 'deleted'
+      ? 'deleted'
+      : change === 'metadata'
+        ? 'metadata changed'
+        : 'modified';
+}

@@ -1,0 +1,229 @@
+import { lstat, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PersistencePolicy } from '@imgbased/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TarDiffPersistence } from '../src/index.js';
+import { adminChanges, buildOldBase, describeTree, newBaseChanges, put, runner, Scratch, tool } from './fixture.js';
+
+// GNU tar, find, getfattr and cp on real ext4 file systems on loop devices: needs root.
+const plugin = new TarDiffPersistence(runner);
+const ROOTS = ['etc', 'root'];
+const policy: PersistencePolicy = {
+  paths: ['/etc', '/root'],
+  excludes: ['/etc/ssh/*_key'],
+  onConflict: 'keep-admin',
+  conflictRules: [{ path: '/etc/conflict.conf', onConflict: 'take-new-save-admin' }],
+};
+
+let scratch: Scratch;
+let oldBase: string;
+let oldLayer: string;
+let newBaseImage: string;
+let layers = 0;
+
+async function freshNewLayer(): Promise<string> {
+  return scratch.mount(await scratch.clone(newBaseImage, `new-layer-${++layers}`));
+}
+
+beforeAll(async () => {
+  scratch = await Scratch.create();
+  const baseImage = await scratch.image('old-base');
+  const dir = await scratch.mount(baseImage);
+  await buildOldBase(dir);
+  await scratch.umount(dir);
+  newBaseImage = await scratch.clone(baseImage, 'new-base');
+  const nb = await scratch.mount(newBaseImage);
+  await newBaseChanges(nb);
+  await scratch.umount(nb);
+  oldLayer = await scratch.mount(await scratch.clone(baseImage, 'old-layer'));
+  await adminChanges(oldLayer);
+  oldBase = await scratch.mount(baseImage);
+});
+afterAll(async () => {
+  await scratch?.remove();
+});
+
+const FROM_LAYER = [
+  '/etc/new.conf',
+  '/etc/edited.conf',
+  '/etc/chmod.conf',
+  '/etc/xattr.conf',
+  '/etc/localtime',
+  '/etc/hl-a',
+  '/etc/hl-b',
+  '/etc/acl.conf',
+  '/root/bin',
+  '/root/bin/suid',
+  '/root/bin/sgid',
+  '/root/sparse.img',
+];
+
+describe('TarDiffPersistence on ext4 loop devices', () => {
+  it('carries every kind of admin change three ways and keeps the new base elsewhere', async () => {
+    const newLayer = await freshNewLayer();
+    const before = await describeTree(newLayer, [...ROOTS, 'usr']);
+    const report = await plugin.carryOver({ oldBase, oldLayer, newLayer }, policy, { dryRun: false });
+
+    const layer = await describeTree(oldLayer, ROOTS);
+    const after = await describeTree(newLayer, [...ROOTS, 'usr']);
+    const accounts = ['/etc/passwd', '/etc/group', '/etc/shadow', '/etc/gshadow'];
+    const expected = new Map(before);
+    for (const p of FROM_LAYER) expected.set(p, layer.get(p)!);
+    expected.delete('/etc/todelete.conf');
+    expected.set('/etc/conflict.conf.imgsave', layer.get('/etc/conflict.conf')!);
+    for (const p of ['/var', '/var/lib', '/var/lib/imgbased', '/var/lib/imgbased/persistence']) expected.delete(p);
+    const compared = (m: Map<string, string>) =>
+      new Map([...m].filter(([p]) => !accounts.includes(p) && p !== '/etc' && p !== '/root'));
+    expect(compared(after)).toEqual(compared(expected));
+    // SUID/SGID bits and owners, ACL and SELinux label came along exactly (checked above); spot-check.
+    expect(after.get('/root/bin/suid')).toMatch(/^f 4755 0:0 /);
+    expect(after.get('/root/bin/sgid')).toMatch(/^f 2750 1000:1000 /);
+    expect(after.get('/etc/acl.conf')).toContain('system.posix_acl_access=');
+    expect(after.get('/etc/acl.conf')).toContain('security.selinux=0x');
+    expect(after.get('/etc/hl-b')).toContain('=/etc/hl-a');
+    expect((await lstat(join(newLayer, 'root/sparse.img'))).blocks * 512).toBeLessThan(1024 * 1024);
+
+    expect(await readFile(join(newLayer, 'etc/passwd'), 'utf8')).toBe(
+      'root:x:0:0:root:/root:/bin/bash\nbin:x:1:1:bin:/bin:/sbin/nologin\nchrony:x:990:990::/var/lib/chrony:/sbin/nologin\nalice:x:1000:1000::/home/alice:/bin/bash\n',
+    );
+    expect(await readFile(join(newLayer, 'etc/group'), 'utf8')).toBe(
+      'root:x:0:\nbin:x:1:\nwheel:x:10:root,alice\nchrony:x:990:\nalice:x:1000:\n',
+    );
+    expect(await readFile(join(newLayer, 'etc/shadow'), 'utf8')).toContain('root:$6$admin:');
+    expect((await lstat(join(newLayer, 'etc/shadow'))).mode & 0o7777).toBe(0);
+    expect(after.get('/etc/shadow')?.split(' ').slice(0, 3)).toEqual(before.get('/etc/shadow')?.split(' ').slice(0, 3));
+
+    expect(report).toMatchObject({
+      plugin: 'tar-diff',
+      dryRun: false,
+      copied: [...FROM_LAYER].sort(),
+      merged: accounts.sort(),
+      deleted: ['/etc/todelete.conf'],
+      keptFromNewBase: ['/etc/added-by-new.conf', '/etc/updated-by-new.conf'],
+      conflicts: [
+        {
+          path: '/etc/conflict.conf',
+          reason: 'modified by the admin, modified by the new base',
+          resolution: 'took-new-saved-admin',
+          savedAs: '/etc/conflict.conf.imgsave',
+        },
+      ],
+    });
+    // The delta is kept: the admin's changes with their metadata, and the deletion markers.
+    const members = (await tool(['tar', '-tf', report.delta!])).stdout.trim().split('\n');
+    expect(members).toContain('.imgbased-delta.json');
+    expect(members).toEqual(expect.arrayContaining(['etc/new.conf', 'etc/conflict.conf', 'root/bin/suid']));
+    expect(members).not.toContain('etc/hosts');
+    const manifest = JSON.parse((await tool(['tar', '-xOf', report.delta!, '.imgbased-delta.json'])).stdout);
+    expect(manifest.deleted).toEqual(['/etc/todelete.conf']);
+    expect(manifest.changes['/etc/xattr.conf']).toBe('metadata');
+    expect(manifest.changes['/etc/chmod.conf']).toBe('metadata');
+    expect(manifest.changes['/etc/edited.conf']).toBe('modified');
+    expect(report.delta!.startsWith(join(newLayer, 'var/lib/imgbased/persistence/'))).toBe(true);
+  });
+
+  it('keeps the admin version of a conflict under keep-admin and reports it', async () => {
+    const newLayer = await freshNewLayer();
+    const report = await plugin.carryOver(
+      { oldBase, oldLayer, newLayer },
+      { ...policy, conflictRules: [] },
+      { dryRun: false },
+    );
+    expect(await readFile(join(newLayer, 'etc/conflict.conf'), 'utf8')).toBe('admin\n');
+    expect(report.conflicts).toEqual([
+      {
+        path: '/etc/conflict.conf',
+        reason: 'modified by the admin, modified by the new base',
+        resolution: 'kept-admin',
+      },
+    ]);
+    await expect(lstat(join(newLayer, 'etc/conflict.conf.imgsave'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('fails on a conflict under fail and leaves the new layer exactly as it was', async () => {
+    const newLayer = await freshNewLayer();
+    const before = await describeTree(newLayer, [...ROOTS, 'var']);
+    const error = await plugin
+      .carryOver(
+        { oldBase, oldLayer, newLayer },
+        { ...policy, conflictRules: [], onConflict: 'fail' },
+        { dryRun: false },
+      )
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'E_PERSISTENCE_CONFLICT',
+      details: { conflicts: [{ path: '/etc/conflict.conf' }] },
+    });
+    expect(await describeTree(newLayer, [...ROOTS, 'var'])).toEqual(before);
+  });
+
+  it('only reports in a dry run', async () => {
+    const newLayer = await freshNewLayer();
+    const before = await describeTree(newLayer, [...ROOTS, 'var']);
+    const report = await plugin.carryOver({ oldBase, oldLayer, newLayer }, policy, { dryRun: true });
+    expect(report.dryRun).toBe(true);
+    expect(report.copied).toEqual([...FROM_LAYER].sort());
+    expect(report.delta).toBeUndefined();
+    expect(await describeTree(newLayer, [...ROOTS, 'var'])).toEqual(before);
+  });
+
+  it('never writes outside the target: links out of the tree, .. names, a link swapped for a directory', async () => {
+    const fs = await scratch.mount(await scratch.image('attack', 32 * 1024 * 1024));
+    const [b, a, n, outside] = ['base', 'layer', 'new', 'outside'].map((d) => join(fs, d)) as [
+      string,
+      string,
+      string,
+      string,
+    ];
+    await put(outside, 'target', 'original\n');
+    for (const t of [b, a, n]) {
+      await put(t, 'etc/d/f', 'in d\n');
+      await put(t, 'etc/n/keep', 'in n\n');
+      await put(t, 'root/.profile', 'p\n');
+    }
+    // The admin: links out of the tree (absolute and by ..), names with .., a directory swapped for a link.
+    await symlink(outside, join(a, 'etc/out-abs'));
+    await symlink('../../outside/target', join(a, 'etc/out-rel'));
+    await symlink('..', join(a, 'etc/up'));
+    await put(a, 'etc/..evil', 'dots\n');
+    await put(a, 'etc/a..b', 'dots\n');
+    await tool(['rm', '-r', join(a, 'etc/d')]);
+    await symlink(outside, join(a, 'etc/d'));
+    await put(a, 'etc/n/added', 'admin adds into n\n');
+    await tool(['rm', '-r', join(a, 'root')]);
+    await symlink(outside, join(a, 'root'));
+    // The new base: n swapped for a link out of the tree.
+    await tool(['rm', '-r', join(n, 'etc/n')]);
+    await symlink(outside, join(n, 'etc/n'));
+    await mkdir(join(n, 'var'));
+    const outsideBefore = await describeTree(fs, ['outside']);
+
+    const report = await plugin.carryOver(
+      { oldBase: b, oldLayer: a, newLayer: n },
+      { paths: ['/etc', '/root'], excludes: [], onConflict: 'keep-admin' },
+      { dryRun: false },
+    );
+    expect(await describeTree(fs, ['outside'])).toEqual(outsideBefore);
+    expect((await lstat(join(n, 'etc/d'))).isSymbolicLink()).toBe(true);
+    expect((await lstat(join(n, 'root'))).isSymbolicLink()).toBe(true);
+    expect((await lstat(join(n, 'etc/out-abs'))).isSymbolicLink()).toBe(true);
+    expect((await lstat(join(n, 'etc/up'))).isSymbolicLink()).toBe(true);
+    expect(await readFile(join(n, 'etc/..evil'), 'utf8')).toBe('dots\n');
+    expect((await lstat(join(n, 'etc/n'))).isSymbolicLink()).toBe(true);
+    expect(report.conflicts).toEqual([
+      expect.objectContaining({ path: '/etc/n/added', reason: expect.stringContaining('/etc/n is not a directory') }),
+    ]);
+    // A delta path through a symlink is refused before anything is written.
+    await tool(['rm', '-r', join(n, 'var')]);
+    await symlink(outside, join(n, 'var'));
+    await expect(
+      plugin.carryOver(
+        { oldBase: b, oldLayer: a, newLayer: n },
+        { paths: ['/etc'], excludes: [], onConflict: 'keep-admin' },
+        { dryRun: false },
+      ),
+    ).rejects.toMatchObject({ code: 'E_UNSAFE_PATH' });
+    await writeFile(join(fs, 'marker'), '');
+    expect(await describeTree(fs, ['outside'])).toEqual(outsideBefore);
+  });
+});
