@@ -1,0 +1,54 @@
+import {
+  CommandRunner,
+  FilesystemDriver,
+  HostInfo,
+  ImageEngine,
+  ImgbasedConfig,
+  OperationLock,
+  VolumeManager,
+} from '@imgbased/core';
+import { Ext4Driver } from '@imgbased/fs-ext4';
+import { LvmThinVolumeManager } from '@imgbased/lvm-thin';
+import {
+  ExecaCommandRunner,
+  FindmntHostInfo,
+  LockDirectory,
+  loadConfig,
+  PidFileLock,
+  RunnerOptions,
+} from '@imgbased/system';
+import { type DependencyContainer, Lifecycle, container as rootContainer } from 'tsyringe';
+
+/**
+ * The daemon's composition root, built from the same packages and the same configuration as the CLI's
+ * (apps/cli/src/container.ts): the same engine, the same adapters, and the same `PidFileLock` in the
+ * same `[core] lock_dir`, so the daemon and `imgbase` serialise their changes through one lock file.
+ * One container per dry-run flag (the runner carries it); both are built once and kept.
+ */
+export async function buildContainer(options: { dryRun: boolean }): Promise<DependencyContainer> {
+  const config = await loadConfig();
+  const container = rootContainer.createChildContainer();
+  const singleton = { lifecycle: Lifecycle.ContainerScoped };
+  container.register(ImgbasedConfig, { useValue: config });
+  container.register(RunnerOptions, { useValue: { dryRun: options.dryRun } });
+  container.register(LockDirectory, { useValue: config.core.lock_dir });
+  container.register(CommandRunner, { useClass: ExecaCommandRunner }, singleton);
+  container.register(VolumeManager, { useClass: LvmThinVolumeManager }, singleton);
+  container.register(FilesystemDriver, { useClass: Ext4Driver }, singleton);
+  container.register(HostInfo, { useClass: FindmntHostInfo }, singleton);
+  container.register(OperationLock, { useClass: PidFileLock }, singleton);
+  container.register(ImageEngine, { useClass: ImageEngine }, singleton);
+  return container;
+}
+
+export interface Engines {
+  readonly engine: (dryRun: boolean) => ImageEngine;
+  readonly runner: CommandRunner;
+}
+
+/** Both engines (real and dry run), and the real command runner (for sd_notify). */
+export async function createEngines(): Promise<Engines> {
+  const [real, dry] = await Promise.all([buildContainer({ dryRun: false }), buildContainer({ dryRun: true })]);
+  const engines = { false: real.resolve(ImageEngine), true: dry.resolve(ImageEngine) };
+  return { engine: (dryRun) => engines[`${dryRun}`], runner: real.resolve<CommandRunner>(CommandRunner) };
+}

@@ -1,0 +1,12 @@
+/**
+ * @packageDocumentation
+ * `imgbased`, the daemon: the engine of `imgbase` behind a local HTTP+JSON API on a Unix socket.
+ * `buildServer` is exported for tests and embedding; the binary is bin/imgbased.
+ */
+export { buildContainer, createEngines, type Engines } from './container.js';
+export { type JobExecutor, JobManager } from './jobs.js';
+export { journalLogger, type Logger } from './log.js';
+export { main } from './main.js';
+export { buildServer, type ServerOptions } from './server.js';
+export { groupId, type ListenTarget, listenTarget, notify, prepareSocketPath, secureSocket } from './systemd.js';
+export { readVerb, runJobVerb } from './verbs.js';

@@ -1,0 +1,97 @@
+import 'reflect-metadata';
+import { DEFAULT_SOCKET_PATH } from '@imgbased/client';
+import { toImgbasedError } from '@imgbased/core';
+import { createEngines } from './container.js';
+import { JobManager } from './jobs.js';
+import { journalLogger } from './log.js';
+import { buildServer } from './server.js';
+import { listenTarget, notify, prepareSocketPath, secureSocket } from './systemd.js';
+import { runJobVerb } from './verbs.js';
+import { VERSION } from './version.js';
+
+const USAGE = `usage: imgbased [--socket PATH] [--debug]
+Serves imgbased's API (the verbs of imgbase, as HTTP+JSON) on a Unix socket (default ${DEFAULT_SOCKET_PATH},
+or the one systemd passes with socket activation). Never listens on TCP. See GET /v1/openapi.json.
+`;
+
+/** The `imgbased` process: serve until SIGTERM/SIGINT, then cancel the running jobs and stop. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let socketPath = process.env.IMGBASED_SOCKET ?? DEFAULT_SOCKET_PATH;
+  let debug = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--socket' && argv[i + 1]) socketPath = argv[++i]!;
+    else if (arg.startsWith('--socket=')) socketPath = arg.slice('--socket='.length);
+    else if (arg === '--debug') debug = true;
+    else if (arg === '--help' || arg === '-h') {
+      process.stdout.write(USAGE);
+      return 0;
+    } else {
+      process.stderr.write(`imgbased: unknown argument '${arg}'\n${USAGE}`);
+      return 2;
+    }
+  }
+  const log = journalLogger({ debug });
+  try {
+    const engines = await createEngines();
+    const isRoot = process.getuid?.() === 0;
+    const jobs = new JobManager(
+      (request, context) => runJobVerb(engines.engine(request.dryRun ?? false), request, isRoot, context),
+      (job) =>
+        log.info('job ended', {
+          jobId: job.id,
+          verb: job.verb,
+          state: job.state,
+          ...(job.outcome && 'error' in job.outcome ? { code: job.outcome.error.code } : {}),
+        }),
+    );
+    const app = buildServer({ engine: engines.engine, jobs, log });
+    await app.ready();
+    const target = listenTarget(process.env, process.pid, socketPath);
+    if ('fd' in target) {
+      await new Promise<void>((resolve, reject) => {
+        app.server.once('error', reject);
+        app.server.listen({ fd: target.fd }, () => resolve());
+      });
+      log.info('serving the socket systemd passed', { fd: target.fd, version: VERSION });
+    } else {
+      await prepareSocketPath(target.path);
+      const umask = process.umask(0o177); // nobody but root may connect until the mode is set
+      try {
+        await app.listen({ path: target.path });
+      } finally {
+        process.umask(umask);
+      }
+      const { mode, gid } = await secureSocket(target.path);
+      log.info('serving', { socket: target.path, mode: mode.toString(8), gid, version: VERSION });
+    }
+    await notify(engines.runner, process.env, ['--ready', '--status=Serving the imgbased API']).catch((error) =>
+      log.warn('could not notify systemd', { error: toImgbasedError(error).toJSON() }),
+    );
+
+    // `on`, not `once`: execa's exit hook (signal-exit) re-raises a signal that no other listener
+    // still handles, which would kill the process before the running job has undone its steps.
+    const stopped = new Promise<string>((resolve) => {
+      const onSignal = (signal: string) => {
+        if (stopping) log.warn('still stopping: waiting for the running jobs to undo their steps', { signal });
+        stopping = true;
+        resolve(signal);
+      };
+      let stopping = false;
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    });
+    const signal = await stopped;
+    log.info('stopping', { signal, runningJobs: jobs.running.map((j) => j.id) });
+    await notify(engines.runner, process.env, ['--stopping']).catch(() => undefined);
+    // Running jobs are cancelled: each undoes what it made, and keeps everything that existed before it.
+    await jobs.cancelAll();
+    await Promise.race([app.close(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+    log.info('stopped');
+    return 0;
+  } catch (error) {
+    const failure = toImgbasedError(error);
+    log.error(failure.message, { error: failure.toJSON() });
+    return 1;
+  }
+}
