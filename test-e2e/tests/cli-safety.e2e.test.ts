@@ -154,6 +154,11 @@ describe('imgbase never leaves a half-made volume', () => {
         `PATH=/tmp/shim:$PATH ${imgbaseBin} layer --add > /tmp/first.out 2>&1 & sleep 8; ${imgbaseBin} layer --add --json; wait; cat /tmp/first.out`,
       ),
       /* 13 */ LVS,
+      // SIGTERM (or Ctrl-C) while a change runs: it undoes its steps before it exits.
+      /* 14 */ sh(
+        `PATH=/tmp/shim:$PATH ${imgbaseBin} layer --add & pid=$!; sleep 8; kill -TERM $pid; wait $pid; echo "exit=$?"`,
+      ),
+      /* 15 */ LVS,
     ]);
     // Killed during `layout --init`: the group is marked, the base made, the layer pending.
     expect(s.step(1).exitCode).not.toBe(0);
@@ -183,6 +188,9 @@ describe('imgbase never leaves a half-made volume', () => {
     const [second, ...firstLines] = s.step(12).stdout.split(/(?<=\n})\n/);
     expect(JSON.parse(second!).error.code).toBe('E_LOCKED');
     expect(firstLines.join('\n')).toContain('Created Base-1-0+3');
+    expect(s.step(14).stdout).toContain('exit=1');
+    expect(s.step(14).stderr).toContain('cancelled');
+    expect(s.step(15).stdout, 'lvs after SIGTERM').toBe(s.step(13).stdout);
     const final = parseLvs(s.step(13));
     expect(
       final

@@ -7,8 +7,10 @@ import { VERSION } from './version.js';
 export async function main(argv: readonly string[]): Promise<number> {
   const controller = new AbortController();
   const cancel = () => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', cancel);
-  process.once('SIGTERM', cancel);
+  // `on`, not `once`: execa's exit hook re-sends a signal that no listener is left to handle, which
+  // would kill the process before the operation has undone its steps.
+  process.on('SIGINT', cancel);
+  process.on('SIGTERM', cancel);
   try {
     return await runCli(argv, {
       io: {
