@@ -44,7 +44,7 @@ describe('RsyncPersistence', () => {
     expect(runner.calls).toHaveLength(1);
     expect(runner.calls[0]).toMatchObject({ mutates: false });
     expect(runner.commandLines[0]).toBe(
-      `rsync -aHAXS --numeric-ids --relative --force --8-bit-output --dry-run --out-format=%i %n --exclude=/etc/ssh/*_key --exclude=/etc/passwd --exclude=/etc/group --exclude=/etc/shadow --exclude=/etc/gshadow -- ${layer}/./etc /nonexistent/n/`,
+      `rsync -aHAXS --checksum --numeric-ids --relative --force --8-bit-output --dry-run --out-format=%i %n --exclude=/etc/ssh/*_key --exclude=/etc/passwd --exclude=/etc/group --exclude=/etc/shadow --exclude=/etc/gshadow -- ${layer}/./etc /nonexistent/n/`,
     );
     await rm(layer, { recursive: true });
     expect(report).toMatchObject({ plugin: 'rsync', dryRun: true, copied: [], deleted: [] });

@@ -26,9 +26,11 @@ import { inject, injectable } from 'tsyringe';
 /**
  * rsync options: archive (-rlptgoD), hard links, ACLs, xattrs (with SELinux labels and capabilities,
  * as root), sparse files, numeric ids (no name mapping through the running host's passwd), relative
- * paths, and `--force` so that a directory the admin replaced by a file or link is replaced.
+ * paths, `--force` so that a directory the admin replaced by a file or link is replaced, and
+ * `--checksum`: the old layer and the new base are different file systems whose files can share size
+ * and modification second while their contents differ, which rsync's quick check would take as equal.
  */
-export const RSYNC_OPTIONS = ['-aHAXS', '--numeric-ids', '--relative', '--force', '--8-bit-output'];
+export const RSYNC_OPTIONS = ['-aHAXS', '--checksum', '--numeric-ids', '--relative', '--force', '--8-bit-output'];
 
 /**
  * Copies the configured paths from the old layer onto the new layer with the real rsync: whatever is
