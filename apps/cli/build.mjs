@@ -2,11 +2,18 @@
 // load (plus a lazily loaded chunk) starts faster than hundreds of modules, which matters for a tool
 // scripts call in loops. Type checking is `tsc --noEmit` (turbo's typecheck task), not this step.
 import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+
+// Paths below are relative to this package, wherever the build is started from.
+const here = dirname(fileURLToPath(import.meta.url));
+process.chdir(here);
 
 rmSync('dist', { recursive: true, force: true });
 
 await build({
+  absWorkingDir: here,
   entryPoints: { entry: 'src/entry.ts' },
   outdir: 'dist',
   bundle: true,

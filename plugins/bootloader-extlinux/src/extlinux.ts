@@ -23,6 +23,7 @@ import {
   type WriteEntriesOptions,
   type WriteResult,
 } from '@imgbased/core';
+import { nodeBootFileOps } from '@imgbased/system';
 import { inject, injectable } from 'tsyringe';
 import {
   type ExtlinuxConf,
@@ -32,7 +33,6 @@ import {
   renderBlockLines,
   renderExtlinuxConf,
 } from './extlinux-conf.js';
-import { nodeBootFileOps } from './node-ops.js';
 
 const NON_ATOMIC_FS = new Set(['vfat', 'msdos', 'exfat', 'fat']);
 

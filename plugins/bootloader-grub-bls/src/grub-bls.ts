@@ -30,9 +30,9 @@ import {
   type WriteEntriesOptions,
   type WriteResult,
 } from '@imgbased/core';
+import { nodeBootFileOps } from '@imgbased/system';
 import { inject, injectable } from 'tsyringe';
 import { foreignGrubEntries, GrubMenuSyntaxError, parseGrubMenu, renderGrubMenu } from './grub-menu.js';
-import { nodeBootFileOps } from './node-ops.js';
 
 const NON_ATOMIC_FS = new Set(['vfat', 'msdos', 'exfat', 'fat']);
 

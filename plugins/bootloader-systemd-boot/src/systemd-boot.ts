@@ -30,8 +30,8 @@ import {
   type WriteEntriesOptions,
   type WriteResult,
 } from '@imgbased/core';
+import { nodeBootFileOps } from '@imgbased/system';
 import { inject, injectable } from 'tsyringe';
-import { nodeBootFileOps } from './node-ops.js';
 
 const NON_ATOMIC_FS = new Set(['vfat', 'msdos', 'exfat', 'fat']);
 const LOADER_GUID = '4a67b082-0a4c-41cf-b6c7-440b29bb8c4f';
