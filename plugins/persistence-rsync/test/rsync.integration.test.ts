@@ -1,9 +1,18 @@
 import { lstat, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PersistencePolicy } from '@imgbased/core';
+import {
+  adminChanges,
+  buildOldBase,
+  describeTree,
+  newBaseChanges,
+  put,
+  runner,
+  Scratch,
+  tool,
+} from '@imgbased/system/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RsyncPersistence } from '../src/index.js';
-import { adminChanges, buildOldBase, describeTree, newBaseChanges, put, runner, Scratch, tool } from './fixture.js';
 
 // The real rsync on real ext4 file systems on loop devices: needs root.
 const plugin = new RsyncPersistence(runner);

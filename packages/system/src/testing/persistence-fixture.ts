@@ -5,7 +5,7 @@ import { chmod, chown, link, mkdir, mkdtemp, readFile, rm, symlink, truncate, wr
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CommandResult } from '@imgbased/core';
-import { ExecaCommandRunner } from '@imgbased/system';
+import { ExecaCommandRunner } from '../execa-command-runner.js';
 
 export const runner = new ExecaCommandRunner({ dryRun: false });
 const MiB = 1024 ** 2;

@@ -1,0 +1,2 @@
+/** Test support that needs the real host (root, loop devices): for integration tests only. */
+export * from './persistence-fixture.js';
