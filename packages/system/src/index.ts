@@ -4,6 +4,7 @@
  * lock (a pid file) and the configuration files.
  */
 
+export { type AccountMerge, planAccountMerges, writeAccountMerges } from './account-merge.js';
 export { nodeBootFileOps } from './boot-file-ops.js';
 export { CONFIG_SEARCH_PATH, type LoadConfigOptions, loadConfig, loadConfigFiles } from './config-files.js';
 export { ExecaCommandRunner, RunnerOptions } from './execa-command-runner.js';

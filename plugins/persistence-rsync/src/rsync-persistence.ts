@@ -2,16 +2,12 @@ import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ACCOUNT_FILES,
-  type AccountFile,
   CommandRunner,
-  conflictPolicyFor,
   emit,
   excludeMatcher,
   isUnder,
-  mergeAccountFile,
   type OperationContext,
   type Persistence,
-  type PersistenceConflict,
   PersistenceConflictError,
   type PersistenceOptions,
   type PersistencePolicy,
@@ -20,7 +16,7 @@ import {
   persistedRoots,
   UnsafePathError,
 } from '@imgbased/core';
-import { assertRealParents, readRegular, writeInPlace } from '@imgbased/system';
+import { assertRealParents, planAccountMerges, writeAccountMerges } from '@imgbased/system';
 import { inject, injectable } from 'tsyringe';
 
 /**
@@ -64,35 +60,7 @@ export class RsyncPersistence implements Persistence {
 
     // Plan the account merges first: a conflict under `fail` must leave the new layer untouched.
     const accounts = ACCOUNT_FILES.filter((f) => roots.some((r) => isUnder(f, r)) && !excluded(f));
-    const conflicts: PersistenceConflict[] = [];
-    const merges: { file: AccountFile; text: string; save: string | undefined }[] = [];
-    for (const file of accounts) {
-      const texts = {
-        base: await readRegular(trees.oldBase, file),
-        admin: await readRegular(trees.oldLayer, file),
-        next: await readRegular(trees.newLayer, file),
-      };
-      const onConflict = conflictPolicyFor(policy, file);
-      const merge = mergeAccountFile(file, texts, onConflict);
-      let saveAdmin = false;
-      for (const c of merge.conflicts) {
-        const resolution =
-          onConflict === 'fail'
-            ? 'failed'
-            : c.collision || onConflict !== 'keep-admin'
-              ? 'took-new-saved-admin'
-              : 'kept-admin';
-        if (resolution === 'took-new-saved-admin') saveAdmin = true;
-        conflicts.push({
-          path: file,
-          reason: c.reason,
-          resolution,
-          ...(resolution === 'took-new-saved-admin' ? { savedAs: `${file}.imgsave` } : {}),
-        });
-      }
-      if (merge.changed || saveAdmin)
-        merges.push({ file, text: merge.text, save: saveAdmin ? texts.admin : undefined });
-    }
+    const { merges, conflicts } = await planAccountMerges(trees, policy, accounts);
     const failed = conflicts.filter((c) => c.resolution === 'failed');
     if (failed.length > 0) throw new PersistenceConflictError(failed);
 
@@ -124,16 +92,7 @@ export class RsyncPersistence implements Persistence {
     }
 
     if (!dryRun) {
-      for (const m of merges) {
-        emit(context, { type: 'step', step: 'persistence.accounts', message: `Merging ${m.file} by name` });
-        const mode = (await lstat(join(trees.oldLayer, m.file)).catch(() => undefined))?.mode ?? 0o600;
-        if (m.save !== undefined) await writeInPlace(trees.newLayer, `${m.file}.imgsave`, m.save, 0o600);
-        const current = await lstat(join(trees.newLayer, m.file)).catch(() => undefined);
-        if (current !== undefined && !current.isFile()) {
-          throw new UnsafePathError(join(trees.newLayer, m.file), 'not a regular file');
-        }
-        await writeInPlace(trees.newLayer, m.file, m.text, mode & 0o7777);
-      }
+      await writeAccountMerges(trees, merges, context);
     }
     return {
       plugin: this.name,

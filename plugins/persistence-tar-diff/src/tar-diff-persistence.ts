@@ -3,13 +3,11 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import {
   ACCOUNT_FILES,
-  type AccountFile,
   CommandRunner,
   conflictPolicyFor,
   emit,
   excludeMatcher,
   isUnder,
-  mergeAccountFile,
   type OperationContext,
   type Persistence,
   type PersistenceConflict,
@@ -21,7 +19,7 @@ import {
   persistedRoots,
   UnsafePathError,
 } from '@imgbased/core';
-import { assertRealParents, ensureDirectory, readRegular, writeInPlace } from '@imgbased/system';
+import { assertRealParents, ensureDirectory, planAccountMerges, writeAccountMerges } from '@imgbased/system';
 import { inject, injectable } from 'tsyringe';
 import { type Probe, planCarryOver } from './plan.js';
 import { readXattrs, sameContent, walkTree } from './tree.js';
@@ -88,35 +86,9 @@ export class TarDiffPersistence implements Persistence {
       new Set(accounts),
     );
 
-    const merges: { file: AccountFile; text: string; save: string | undefined }[] = [];
-    const conflicts: PersistenceConflict[] = [...plan.conflicts];
-    for (const file of accounts) {
-      const texts = {
-        base: await readRegular(trees.oldBase, file),
-        admin: await readRegular(trees.oldLayer, file),
-        next: await readRegular(trees.newLayer, file),
-      };
-      const onConflict = conflictPolicyFor(policy, file);
-      const merge = mergeAccountFile(file, texts, onConflict);
-      let saveAdmin = false;
-      for (const c of merge.conflicts) {
-        const resolution =
-          onConflict === 'fail'
-            ? 'failed'
-            : c.collision || onConflict !== 'keep-admin'
-              ? 'took-new-saved-admin'
-              : 'kept-admin';
-        if (resolution === 'took-new-saved-admin') saveAdmin = true;
-        conflicts.push({
-          path: file,
-          reason: c.reason,
-          resolution,
-          ...(resolution === 'took-new-saved-admin' ? { savedAs: `${file}.imgsave` } : {}),
-        });
-      }
-      if (merge.changed || saveAdmin)
-        merges.push({ file, text: merge.text, save: saveAdmin ? texts.admin : undefined });
-    }
+    const accountPlan = await planAccountMerges(trees, policy, accounts);
+    const { merges } = accountPlan;
+    const conflicts: PersistenceConflict[] = [...plan.conflicts, ...accountPlan.conflicts];
     const failed = conflicts.filter((c) => c.resolution === 'failed');
     if (failed.length > 0) throw new PersistenceConflictError(failed);
 
@@ -227,14 +199,7 @@ export class TarDiffPersistence implements Persistence {
           context,
         );
       }
-      for (const m of merges) {
-        const mode = (await lstat(join(trees.oldLayer, m.file)).catch(() => undefined))?.mode ?? 0o600;
-        if (m.save !== undefined) await writeInPlace(trees.newLayer, `${m.file}.imgsave`, m.save, 0o600);
-        const current = await lstat(join(trees.newLayer, m.file)).catch(() => undefined);
-        if (current !== undefined && !current.isFile())
-          throw new UnsafePathError(join(trees.newLayer, m.file), 'not a regular file');
-        await writeInPlace(trees.newLayer, m.file, m.text, mode & 0o7777);
-      }
+      await writeAccountMerges(trees, merges, context);
     } finally {
       await rm(work, { recursive: true, force: true });
     }
