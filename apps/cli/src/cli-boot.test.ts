@@ -90,4 +90,50 @@ describe('imgbase boot', () => {
     expect((await imgbase(['boot'])).code).toBe(2);
     expect(boot.snapshot()).toBe(before);
   });
+
+  it('shows and edits a layer’s kernel arguments, with --json and --dry-run', async () => {
+    expect(await imgbase(['boot', '--kernel-args', 'Base-1-0+1'])).toMatchObject({
+      code: 0,
+      stdout: 'img.bootid=Base-1-0+1\n',
+    });
+    const dry = await imgbase(['boot', '--edit-kernel-args', 'Base-1-0+1', '--append', 'quiet', '--dry-run']);
+    expect(dry.stdout).toMatch(/^Dry run: nothing was changed\. Base-1-0\+1 would boot with: .* quiet\n$/);
+    expect((await imgbase(['boot', '--kernel-args', 'Base-1-0+1'])).stdout).toBe('img.bootid=Base-1-0+1\n');
+    const edited = await imgbase([
+      'boot',
+      '--edit-kernel-args',
+      'Base-1-0+1',
+      '--append',
+      'console=ttyS0',
+      '--append',
+      'quiet',
+      '--json',
+    ]);
+    expect(JSON.parse(edited.stdout)).toMatchObject({
+      verb: 'boot --edit-kernel-args',
+      data: { layer: 'Base-1-0+1', previous: ['img.bootid=Base-1-0+1'], dryRun: false },
+    });
+    const shown = JSON.parse((await imgbase(['boot', '--kernel-args', 'Base-1-0+1', '--json'])).stdout);
+    expect(shown).toMatchObject({ verb: 'boot --kernel-args' });
+    expect(shown.data.options.slice(-2)).toEqual(['console=ttyS0', 'quiet']);
+    expect((await imgbase(['boot', '--edit-kernel-args', 'Base-1-0+1', '--delete', 'quiet'])).stdout).not.toContain(
+      'quiet',
+    );
+  });
+
+  it('refuses bad kernel-argument edits with one line and changes nothing', async () => {
+    const before = boot.snapshot();
+    const reserved = await imgbase(['boot', '--edit-kernel-args', 'Base-1-0+1', '--delete', 'root']);
+    expect(reserved.code).toBe(1);
+    expect(reserved.stderr.trim().split('\n')).toHaveLength(1);
+    expect(reserved.stderr).toContain('root');
+    const json = await imgbase(['boot', '--edit-kernel-args', 'Base-1-0+1', '--append', 'a b', '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'E_KERNEL_ARG_INVALID' } });
+    expect((await imgbase(['boot', '--edit-kernel-args', 'Base-1-0+1'])).code).toBe(2);
+    expect((await imgbase(['boot', '--kernel-args', 'Base-1-0+1', '--append', 'quiet'])).code).toBe(2);
+    expect((await imgbase(['boot', '--edit-kernel-args', 'Base-1-0+1', '--append', 'x'], { isRoot: false })).code).toBe(
+      1,
+    );
+    expect(boot.snapshot()).toBe(before);
+  });
 });

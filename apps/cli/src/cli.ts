@@ -202,10 +202,33 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
       .option('--list', 'the boot entries, the default (*) and the one-shot (>)')
       .option('--get-default', 'the layer booted by default')
       .option('--set-default <LAYER>', 'boot LAYER by default')
-      .option('--next <LAYER>', 'boot LAYER at the next boot only, then the default again'),
+      .option('--next <LAYER>', 'boot LAYER at the next boot only, then the default again')
+      .option('--kernel-args <LAYER>', 'the kernel arguments of LAYER’s entry')
+      .option('--edit-kernel-args <LAYER>', 'change the kernel arguments of LAYER’s entry (with --append, --delete)')
+      .option('--append <ARG>', 'with --edit-kernel-args: add ARG (key=value replaces the key’s value)', collect, [])
+      .option('--delete <ARG>', 'with --edit-kernel-args: take out ARG (a bare key takes every value)', collect, []),
     true,
   ).action(
     act('boot', false, async (engine, o, context) => {
+      const append = o.append as string[];
+      const remove = o.delete as string[];
+      if ((append.length > 0 || remove.length > 0) && o.editKernelArgs === undefined)
+        throw new UsageError('--append and --delete go with --edit-kernel-args LAYER');
+      if (o.editKernelArgs !== undefined) {
+        const layer = o.editKernelArgs as string;
+        context.as('boot --edit-kernel-args');
+        if (!io.isRoot) throw new NotRootError('boot --edit-kernel-args');
+        const change = await engine.editKernelArgs(layer, { append, delete: remove }, context);
+        const human = change.dryRun
+          ? `Dry run: nothing was changed. ${layer} would boot with: ${change.options.join(' ')}\n`
+          : `${layer} boots with: ${change.options.join(' ')}${change.atomic ? '' : ' (not written atomically on this file system)'}\n`;
+        return { data: change, human };
+      }
+      if (o.kernelArgs !== undefined) {
+        context.as('boot --kernel-args');
+        const args = await engine.kernelArgs(o.kernelArgs as string, context);
+        return { data: args, human: `${args.options.join(' ')}\n` };
+      }
       if (o.setDefault !== undefined || o.next !== undefined) {
         const once = o.next !== undefined;
         const layer = (once ? o.next : o.setDefault) as string;
@@ -233,7 +256,9 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
         );
         return { data: list, human: lines(out) };
       }
-      throw new UsageError('boot needs one of --list, --get-default, --set-default LAYER, --next LAYER');
+      throw new UsageError(
+        'boot needs one of --list, --get-default, --set-default LAYER, --next LAYER, --kernel-args LAYER, --edit-kernel-args LAYER',
+      );
     }),
   );
 
@@ -309,4 +334,9 @@ function named(kind: 'base' | 'layer', name: string): Outcome {
 
 function lines(items: readonly string[]): string {
   return items.length === 0 ? '' : `${items.join('\n')}\n`;
+}
+
+/** Commander's reducer for an option given more than once. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }

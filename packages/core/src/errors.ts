@@ -35,6 +35,7 @@ export const ErrorCodes = [
   'E_BOOT_WRITE_FAILED',
   'E_BOOT_UNSUPPORTED',
   'E_BOOT_LAST_ENTRY',
+  'E_KERNEL_ARG_INVALID',
   'E_PERSISTENCE_CONFLICT',
   'E_UNSAFE_PATH',
 ] as const;
@@ -102,6 +103,7 @@ const USER_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'E_BOOT_CONFIG_INVALID',
   'E_BOOT_UNSUPPORTED',
   'E_BOOT_LAST_ENTRY',
+  'E_KERNEL_ARG_INVALID',
 ]);
 
 function serializeCause(cause: unknown): SerializedError['cause'] {
@@ -279,6 +281,12 @@ export class BootLastEntryError extends ImgbasedError {
     super('E_BOOT_LAST_ENTRY', `Removing '${layer}' would leave no boot entry: add another layer first`, {
       details: { layer },
     });
+  }
+}
+
+export class KernelArgInvalidError extends ImgbasedError {
+  constructor(arg: string, reason: string) {
+    super('E_KERNEL_ARG_INVALID', `Kernel argument '${arg}' cannot be used: ${reason}`, { details: { arg, reason } });
   }
 }
 

@@ -50,6 +50,11 @@ export async function prepareBootDisk(
     /** Shell run once before the first mount (partition and format an ESP). */
     setup?: string;
     extraDisks?: { name: string; sizeBytes: number }[];
+    /**
+     * Put the kernel and initrd on the boot partition (as `vmlinuz-<running release>`) instead of the
+     * root volume's /boot: a host whose /boot is a partition of its own, where entries boot the running kernel.
+     */
+    kernelOnBootPartition?: boolean;
   },
 ): Promise<{ fixture: BootFixture; list: { bootloader: string; entries: { layer: string | null }[] } }> {
   const dir = await makeScratchDir(name);
@@ -70,14 +75,15 @@ export async function prepareBootDisk(
     disk,
     `lvm vgchange -ay onn >&2
 mkdir -p /mnt/root && mount /dev/onn/root /mnt/root
+cp ${kernel} /tmp/staged-vmlinuz && cp ${initrd} /tmp/staged-initrd  # the host's /boot may be mounted over
 mkdir -p /mnt/root/boot /mnt/root/bin /mnt/root/sbin /mnt/root/dev /mnt/root/proc /mnt/root/sys /mnt/root/etc
-cp ${kernel} /mnt/root/boot/vmlinuz-${kernelVersion}
-cp ${initrd} /mnt/root/boot/initrd.img-${kernelVersion}
+${options.kernelOnBootPartition ? '' : `cp ${kernel} /mnt/root/boot/vmlinuz-${kernelVersion}\ncp ${initrd} /mnt/root/boot/initrd.img-${kernelVersion}`}
 cp "$(command -v busybox)" /mnt/root/bin/busybox
 cp ${PROOF_INIT_SCRIPT} /mnt/root/sbin/imgbased-proof && chmod 755 /mnt/root/sbin/imgbased-proof
 umount /mnt/root
 ${options.setup ?? ''}
 ${open}
+${options.kernelOnBootPartition ? `test "$(uname -r)" = ${kernelVersion}\ncp /tmp/staged-vmlinuz /boot/vmlinuz-${kernelVersion}\ncp /tmp/staged-initrd /boot/initrd.img-${kernelVersion}` : ''}
 ${options.install}
 ${IMGBASE} layout --init Base-1-0 --from onn/root >&2
 ${IMGBASE} layer --add >&2

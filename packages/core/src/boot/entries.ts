@@ -1,4 +1,5 @@
 import type { BootEntry, DesiredBootEntry } from '../contracts/bootloader.js';
+import { KernelArgInvalidError } from '../errors.js';
 
 /**
  * What every bootloader plugin shares about imgbased's entries: ids, titles, kernel arguments and
@@ -84,6 +85,26 @@ export function composeKernelArgs(request: KernelArgsRequest): string[] {
   return args;
 }
 
+/** Keys imgbased sets for every layer: an admin may not append or delete them (the layer would not boot). */
+const RESERVED_KEYS = ['rd.lvm.lv', 'root', BOOT_ID_ARG];
+
+/**
+ * One argument as an admin may append or delete it: printable ASCII without blanks, except inside a
+ * double-quoted value (`key="a b"`, as the kernel parses it); no backslash or stray quote, which the
+ * entry formats (BLS, grub script, extlinux) would each read differently. Throws KernelArgInvalidError.
+ */
+export function validateKernelArg(arg: string): void {
+  if (arg.length === 0 || arg.length > 1024)
+    throw new KernelArgInvalidError(arg, 'give one argument, 1 to 1024 characters');
+  if (!/^(?:[!#-[\]-~]|"[ !#-[\]-~]*")+$/.test(arg))
+    throw new KernelArgInvalidError(
+      arg,
+      'use printable characters, no blanks outside a double-quoted value, no backslash or unbalanced quote',
+    );
+  if (RESERVED_KEYS.includes(keyOf(arg)))
+    throw new KernelArgInvalidError(arg, `imgbased sets ${keyOf(arg)} itself for every layer`);
+}
+
 /** The desired entry of `layer`, booting the kernel and initrd an installed entry boots. */
 export function desiredFromInstalled(
   entry: BootEntry,
@@ -132,14 +153,19 @@ export function compareKernelVersions(a: string, b: string): number {
 }
 
 /** Picks a kernel (and its initrd) from the file names of a /boot directory, newest version first. */
-export function findKernel(
-  files: readonly string[],
-): { kernel: string; initrd: string | undefined; version: string } | undefined {
+export interface FoundKernel {
+  readonly kernel: string;
+  readonly initrd: string | undefined;
+  readonly version: string;
+}
+
+/** The kernel of a /boot listing: version `prefer` when it is there, else the newest; with its initrd. */
+export function findKernel(files: readonly string[], prefer?: string): FoundKernel | undefined {
   const versions = files
     .filter((f) => /^vmlinuz-.+/.test(f))
     .map((f) => f.slice('vmlinuz-'.length))
     .sort(compareKernelVersions);
-  const version = versions.at(-1);
+  const version = prefer !== undefined && versions.includes(prefer) ? prefer : versions.at(-1);
   if (version === undefined) return undefined;
   const initrd = [`initrd.img-${version}`, `initramfs-${version}.img`, `initrd-${version}`].find((f) =>
     files.includes(f),

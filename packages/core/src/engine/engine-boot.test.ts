@@ -94,6 +94,41 @@ describe('layer --add keeps the boot entries in step', () => {
     });
   });
 
+  it('boots the running kernel from a separate /boot when the layer has none of its own', async () => {
+    boot.entries = boot.entries.filter((e) => e.layer === undefined);
+    const runner = new ScriptedRunner()
+      .on(['ls', '-1A', '/mnt/fake/boot'], { stdout: '' })
+      .on(['uname', '-r'], { stdout: '6.1.0-9\n' })
+      .on(['ls', '-1A', '/boot'], { stdout: 'vmlinuz-6.1.0-9\ninitrd.img-6.1.0-9\nvmlinuz-6.1.0-10\ngrub\n' });
+    const events: EngineEvent[] = [];
+    const result = await engine(false, runner).addLayer({ from: 'Base-1-0+1' }, { report: (e) => events.push(e) });
+    expect(runner.commandLines).toEqual(['ls -1A /mnt/fake/boot', 'uname -r', 'ls -1A /boot']);
+    expect(result.boot?.added).toEqual([id('Base-1-0+2')]);
+    // The running kernel, not the newest one installed.
+    expect(boot.entries.find((e) => e.layer === 'Base-1-0+2')).toMatchObject({
+      title: 'Base-1-0+2 (6.1.0-9)',
+      kernel: '/Base-1-0+2/vmlinuz-6.1.0-9',
+      initrd: '/Base-1-0+2/initrd.img-6.1.0-9',
+    });
+    expect(events).toContainEqual({
+      type: 'warning',
+      message: 'Base-1-0+2 has no kernel in its own /boot: its entry boots the running kernel 6.1.0-9 from /boot',
+    });
+  });
+
+  it('writes no entry, with a warning, when the running kernel is not in /boot either', async () => {
+    boot.entries = boot.entries.filter((e) => e.layer === undefined);
+    const runner = new ScriptedRunner()
+      .on(['uname', '-r'], { stdout: '6.1.0-9\n' })
+      .on(['ls', '-1A', '/boot'], { stdout: 'vmlinuz-6.1.0-10\n' });
+    const events: EngineEvent[] = [];
+    const result = await engine(false, runner).addLayer({ from: 'Base-1-0+1' }, { report: (e) => events.push(e) });
+    expect(result.created).toEqual(['Base-1-0+2']);
+    expect(result.boot).toBeUndefined();
+    expect(boot.entries.some((e) => e.layer === 'Base-1-0+2')).toBe(false);
+    expect(events.filter((e) => e.type === 'warning')).toHaveLength(1);
+  });
+
   it('writes no entry, with a warning, when no bootloader is present', async () => {
     boot.present = false;
     const events: EngineEvent[] = [];
@@ -182,6 +217,86 @@ describe('boot verbs', () => {
     expect(await engine().bootList()).toMatchObject({ bootloader: null, entries: [] });
     boot.present = true;
     boot.entries = JSON.parse(before).entries;
+    expect(boot.snapshot()).toBe(before);
+    expect(lock.holder).toBeUndefined();
+  });
+});
+
+describe('kernel arguments of a layer', () => {
+  const own = ['rd.lvm.lv=onn/Base-1-0+1', 'root=/dev/onn/Base-1-0+1', 'rootflags=discard', 'img.bootid=Base-1-0+1'];
+
+  it('reads them from the layer’s entry', async () => {
+    expect(await engine().kernelArgs('Base-1-0+1')).toEqual({
+      bootloader: 'memory',
+      layer: 'Base-1-0+1',
+      entry: id('Base-1-0+1'),
+      options: ['quiet', 'rd.lvm.lv=onn/Base-1-0+1', 'root=/dev/onn/Base-1-0+1', 'img.bootid=Base-1-0+1'],
+    });
+  });
+
+  it('appends and deletes, under the lock, keeping the other entries and imgbased’s own arguments', async () => {
+    const rescue = JSON.stringify(boot.entries.find((e) => e.id === 'rescue'));
+    const change = await engine().editKernelArgs('Base-1-0+1', {
+      append: ['console=ttyS0,115200n8', 'acpi_osi="!Windows 2012"'],
+      delete: ['quiet'],
+    });
+    expect(change).toMatchObject({ dryRun: false, layer: 'Base-1-0+1', entry: id('Base-1-0+1'), atomic: true });
+    expect(change.options).toEqual([...own, 'console=ttyS0,115200n8', 'acpi_osi="!Windows 2012"']);
+    expect(boot.entries.find((e) => e.layer === 'Base-1-0+1')?.options).toEqual(change.options);
+    expect(boot.entries.find((e) => e.layer === 'Base-1-0+1')?.title).toBe('Base-1-0+1 (6.1.0)');
+    expect(JSON.stringify(boot.entries.find((e) => e.id === 'rescue'))).toBe(rescue);
+    expect(lock.purposes.at(-1)).toBe('boot --edit-kernel-args');
+
+    // key=value replaces the key's value; a later layer made from this one inherits the arguments.
+    await engine().editKernelArgs('Base-1-0+1', { append: ['console=tty0'] });
+    await engine().addLayer({ from: 'Base-1-0+1' });
+    expect(boot.entries.find((e) => e.layer === 'Base-1-0+2')?.options).toEqual([
+      'acpi_osi="!Windows 2012"',
+      'console=tty0',
+      'rd.lvm.lv=onn/Base-1-0+2',
+      'root=/dev/onn/Base-1-0+2',
+      'rootflags=discard',
+      'img.bootid=Base-1-0+2',
+    ]);
+  });
+
+  it('changes nothing in a dry run, but says what the arguments would be', async () => {
+    const before = boot.snapshot();
+    const change = await engine(true).editKernelArgs('Base-1-0+1', { delete: ['quiet'] });
+    expect(change).toMatchObject({ dryRun: true, options: own });
+    expect(change.previous).toContain('quiet');
+    expect(boot.snapshot()).toBe(before);
+  });
+
+  it.each([
+    ['root=/dev/sda1', 'E_KERNEL_ARG_INVALID'],
+    ['img.bootid', 'E_KERNEL_ARG_INVALID'],
+    ['rd.lvm.lv=onn/other', 'E_KERNEL_ARG_INVALID'],
+    ['two words', 'E_KERNEL_ARG_INVALID'],
+    ['a\nb', 'E_KERNEL_ARG_INVALID'],
+    ['x="unbalanced', 'E_KERNEL_ARG_INVALID'],
+    ['back\\slash', 'E_KERNEL_ARG_INVALID'],
+    ['', 'E_KERNEL_ARG_INVALID'],
+  ])('refuses %j with %s and changes nothing', async (arg, code) => {
+    const before = boot.snapshot();
+    await expect(engine().editKernelArgs('Base-1-0+1', { append: [arg] })).rejects.toMatchObject({ code });
+    await expect(engine().editKernelArgs('Base-1-0+1', { delete: [arg] })).rejects.toMatchObject({ code });
+    expect(boot.snapshot()).toBe(before);
+    expect(lock.holder).toBeUndefined();
+  });
+
+  it('gives typed errors for a missing layer, entry or edit', async () => {
+    const before = boot.snapshot();
+    await expect(engine().editKernelArgs('Base-1-0+1', {})).rejects.toMatchObject({ code: 'E_USAGE' });
+    await expect(engine().kernelArgs('Base-1-0+7')).rejects.toMatchObject({ code: 'E_LAYER_NOT_FOUND' });
+    await expect(engine().editKernelArgs('Base-1-0+7', { append: ['quiet'] })).rejects.toMatchObject({
+      code: 'E_LAYER_NOT_FOUND',
+    });
+    boot.entries = boot.entries.filter((e) => e.layer === undefined);
+    await expect(engine().kernelArgs('Base-1-0+1')).rejects.toMatchObject({ code: 'E_BOOT_ENTRY_NOT_FOUND' });
+    boot.entries = JSON.parse(before).entries;
+    boot.failNext = { method: 'writeEntries', error: new Error('read-only file system') };
+    await expect(engine().editKernelArgs('Base-1-0+1', { append: ['quiet'] })).rejects.toThrow('read-only');
     expect(boot.snapshot()).toBe(before);
     expect(lock.holder).toBeUndefined();
   });

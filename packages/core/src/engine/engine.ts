@@ -4,8 +4,10 @@ import {
   desiredFromInstalled,
   entryIdForLayer,
   entryTitle,
+  type FoundKernel,
   findKernel,
   keptFiles,
+  validateKernelArg,
 } from '../boot/entries.js';
 import {
   type BootEntry,
@@ -40,6 +42,7 @@ import {
   NoLayoutError,
   NoThinPoolError,
   NotOnLayerError,
+  UsageError,
   VolumeNotFoundError,
 } from '../errors.js';
 import { type EngineEvent, emit, type OperationContext } from '../events.js';
@@ -51,6 +54,8 @@ import type {
   BootList,
   ChangeResult,
   FreeSpace,
+  KernelArgs,
+  KernelArgsChange,
   LayerView,
   LayoutView,
   PlannedCommand,
@@ -302,6 +307,69 @@ export class ImageEngine {
     return this.bootChange('boot --next', layer, context, (b, id, c) => b.setNextBoot(id, c));
   }
 
+  /** The kernel arguments of `layer`'s boot entry. */
+  async kernelArgs(layer: string, context: OperationContext = {}): Promise<KernelArgs> {
+    parseLayerName(layer);
+    const { bootloader, entry } = await this.entryOfLayer(layer, context);
+    return { bootloader: bootloader.name, layer, entry: entry.id, options: [...entry.options] };
+  }
+
+  /**
+   * Appends and deletes kernel arguments of `layer`'s entry (`key=value` replaces the key's value; a
+   * deleted `key` takes every `key`/`key=…`, `key=value` only that one). The whole entry set is written
+   * as one swap; layers later made from this one inherit the arguments, as they inherit its kernel.
+   */
+  async editKernelArgs(
+    layer: string,
+    edit: { readonly append?: readonly string[]; readonly delete?: readonly string[] },
+    context: OperationContext = {},
+  ): Promise<KernelArgsChange> {
+    parseLayerName(layer);
+    const append = edit.append ?? [];
+    const remove = edit.delete ?? [];
+    if (append.length === 0 && remove.length === 0)
+      throw new UsageError('boot --edit-kernel-args needs at least one --append ARG or --delete ARG');
+    for (const arg of [...append, ...remove]) validateKernelArg(arg);
+    const held = this.runner.dryRun ? undefined : await this.lock.acquire('boot --edit-kernel-args');
+    try {
+      const { bootloader, state, entry, vg } = await this.entryOfLayer(layer, context);
+      const edited = desiredFromInstalled(entry, layer, vg, { add: append, remove });
+      // Keep the entry's own title (it names the kernel it boots); only the command line changes.
+      const desired = { ...edited, title: entry.title };
+      const base = { dryRun: this.runner.dryRun, bootloader: bootloader.name, layer, entry: entry.id };
+      const change = { ...base, previous: [...entry.options], options: [...desired.options] };
+      if (this.runner.dryRun) {
+        emit(context, {
+          type: 'step',
+          step: 'boot',
+          message: `Would set the kernel arguments of ${entry.id} (dry run)`,
+        });
+        return { ...change, atomic: true };
+      }
+      emit(context, { type: 'step', step: 'boot', message: `Setting the kernel arguments of ${entry.id}` });
+      const own = keptEntries(state).map((e) => (e.layer === layer ? desired : e));
+      const { atomic } = await bootloader.writeEntries(own, {}, context);
+      return { ...change, atomic };
+    } finally {
+      await held?.release();
+    }
+  }
+
+  /** The bootloader in use and the installed entry of `layer`, or the typed error saying which is missing. */
+  private async entryOfLayer(
+    layer: string,
+    context: OperationContext,
+  ): Promise<{ bootloader: Bootloader; state: BootState; entry: BootEntry; vg: string }> {
+    const layout = await this.layout(context);
+    if (!allLayers(layout).some((l) => l.name === layer)) throw new LayerNotFoundError(layer);
+    const bootloader = await this.bootloader(context);
+    if (!bootloader) throw new NoBootloaderError(['auto']);
+    const state = await bootloader.state(context);
+    const entry = state.entries.find((e) => e.layer === layer);
+    if (!entry) throw new BootEntryNotFoundError(layer, bootloader.name);
+    return { bootloader, state, entry, vg: layout.vg };
+  }
+
   private async bootChange(
     purpose: string,
     layer: string,
@@ -311,13 +379,7 @@ export class ImageEngine {
     parseLayerName(layer);
     const held = this.runner.dryRun ? undefined : await this.lock.acquire(purpose);
     try {
-      const layout = await this.layout(context);
-      if (!allLayers(layout).some((l) => l.name === layer)) throw new LayerNotFoundError(layer);
-      const bootloader = await this.bootloader(context);
-      if (!bootloader) throw new NoBootloaderError(['auto']);
-      const state = await bootloader.state(context);
-      const entry = state.entries.find((e) => e.layer === layer);
-      if (!entry) throw new BootEntryNotFoundError(layer, bootloader.name);
+      const { bootloader, entry } = await this.entryOfLayer(layer, context);
       const base = { dryRun: this.runner.dryRun, bootloader: bootloader.name, layer, entry: entry.id };
       if (this.runner.dryRun) {
         emit(context, { type: 'step', step: 'boot', message: `Would make ${entry.id} the entry to boot (dry run)` });
@@ -370,6 +432,16 @@ export class ImageEngine {
       });
       return atomic;
     };
+    const fromKernel = (kernel: FoundKernel, dir: string): DesiredBootEntry => ({
+      layer,
+      title: entryTitle(layer, kernel.version),
+      version: kernel.version,
+      options: composeKernelArgs({ layerArgs: [], vg, layer }),
+      files: {
+        kernel: `${dir}/${kernel.kernel}`,
+        initrd: kernel.initrd === undefined ? undefined : `${dir}/${kernel.initrd}`,
+      },
+    });
     let atomic: boolean;
     if (from) {
       atomic = await write(desiredFromInstalled(from, layer, vg));
@@ -378,32 +450,30 @@ export class ImageEngine {
         volumePath({ vg, name: layer }),
         { readOnly: true },
         async (dir) => {
-          const listed = await this.runner.run(
-            { argv: ['ls', '-1A', `${dir}/boot`], mutates: false, okExitCodes: [0, 1, 2] },
-            tx.context,
-          );
-          const kernel = findKernel(listed.stdout.split('\n').filter(Boolean));
-          if (!kernel) return undefined;
-          return write({
-            layer,
-            title: entryTitle(layer, kernel.version),
-            version: kernel.version,
-            options: composeKernelArgs({ layerArgs: [], vg, layer }),
-            files: {
-              kernel: `${dir}/boot/${kernel.kernel}`,
-              initrd: kernel.initrd === undefined ? undefined : `${dir}/boot/${kernel.initrd}`,
-            },
-          });
+          const kernel = await this.kernelIn(`${dir}/boot`, undefined, tx.context);
+          return kernel === undefined ? undefined : write(fromKernel(kernel, `${dir}/boot`));
         },
       );
-      if (found === undefined) {
+      if (found !== undefined) {
+        atomic = found;
+      } else {
+        // A host whose /boot is a partition of its own keeps the kernels there, not in the root volume:
+        // as the original did, the new layer boots the running kernel.
+        const release = (await this.runner.run({ argv: ['uname', '-r'], mutates: false }, tx.context)).stdout.trim();
+        const running = await this.kernelIn('/boot', release, tx.context);
+        if (running === undefined || running.version !== release) {
+          emit(tx.context, {
+            type: 'warning',
+            message: `no kernel found for ${layer} (no entry of ${source}, nothing in its /boot, running kernel ${release} not in /boot): no boot entry was written`,
+          });
+          return;
+        }
         emit(tx.context, {
           type: 'warning',
-          message: `no kernel found for ${layer} (no entry of ${source}, nothing in its /boot): no boot entry was written`,
+          message: `${layer} has no kernel in its own /boot: its entry boots the running kernel ${release} from /boot`,
         });
-        return;
+        atomic = await write(fromKernel(running, '/boot'));
       }
-      atomic = found;
     }
     const id = entryIdForLayer(layer);
     if (state.defaultId !== id) {
@@ -417,6 +487,19 @@ export class ImageEngine {
       }
     }
     result.boot = { bootloader: bootloader.name, added: [id], removed: [], atomic };
+  }
+
+  /** The kernel to boot from a /boot directory: `prefer`'s version when it is there, else the newest. */
+  private async kernelIn(
+    bootDir: string,
+    prefer: string | undefined,
+    context: OperationContext,
+  ): Promise<FoundKernel | undefined> {
+    const listed = await this.runner.run(
+      { argv: ['ls', '-1A', bootDir], mutates: false, okExitCodes: [0, 1, 2] },
+      context,
+    );
+    return findKernel(listed.stdout.split('\n').filter(Boolean), prefer);
   }
 
   /**

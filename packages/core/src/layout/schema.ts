@@ -117,6 +117,25 @@ export const BootChangeSchema = z.object({
 });
 export type BootChange = z.infer<typeof BootChangeSchema>;
 
+export const KernelArgsSchema = z.object({
+  bootloader: z.string(),
+  layer: z.string(),
+  entry: z.string(),
+  options: described(z.array(z.string()), 'the kernel command line of the layer’s entry, one argument each'),
+});
+export type KernelArgs = z.infer<typeof KernelArgsSchema>;
+
+export const KernelArgsChangeSchema = z.object({
+  dryRun: z.boolean(),
+  bootloader: z.string(),
+  layer: z.string(),
+  entry: z.string(),
+  previous: described(z.array(z.string()), 'the arguments before the change'),
+  options: described(z.array(z.string()), 'the arguments after the change (in a dry run: what they would be)'),
+  atomic: described(z.boolean(), 'the change was one atomic write on this file system'),
+});
+export type KernelArgsChange = z.infer<typeof KernelArgsChangeSchema>;
+
 export const FreeSpaceSchema = z.object({ pool: z.string(), freeBytes: z.int(), sizeBytes: z.int() });
 export type FreeSpace = z.infer<typeof FreeSpaceSchema>;
 
@@ -166,7 +185,12 @@ export const VerbResultSchemas = {
   'boot --get-default': BootDefaultSchema,
   'boot --set-default': BootChangeSchema,
   'boot --next': BootChangeSchema,
+  'boot --kernel-args': KernelArgsSchema,
+  'boot --edit-kernel-args': KernelArgsChangeSchema,
 } as const;
+
+/** The `data` of a verb's envelope, as a type (for front ends typed per verb, like the daemon's client). */
+export type VerbResult<V extends keyof typeof VerbResultSchemas> = z.infer<(typeof VerbResultSchemas)[V]>;
 
 export const EnvelopeSchema = z.union([
   z.object({ schemaVersion: z.literal(SCHEMA_VERSION), verb: z.string(), data: z.unknown() }),

@@ -48,12 +48,13 @@ export class MemoryBootloader implements Bootloader, BootloaderSelection {
     const ours = desired.map((d): BootEntry => {
       const from = 'onBootPartition' in d.files ? d.files.onBootPartition.kernel : d.files.kernel;
       const kernelName = from.split('/').at(-1) ?? 'vmlinuz';
+      const initrdFrom = 'onBootPartition' in d.files ? d.files.onBootPartition.initrd : d.files.initrd;
       return {
         id: entryIdForLayer(d.layer),
         title: d.title,
         version: d.version,
         kernel: `/${d.layer}/${kernelName}`,
-        initrd: undefined,
+        initrd: initrdFrom === undefined ? undefined : `/${d.layer}/${initrdFrom.split('/').at(-1)}`,
         options: [...d.options],
         layer: d.layer,
       };
