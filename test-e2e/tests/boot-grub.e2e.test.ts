@@ -1,9 +1,13 @@
 // grub (Debian's 2.06, no blscfg, i386-pc under SeaBIOS), proven by booting: grub.cfg sources the menu
 // file imgbase writes; default and one-shot go through the environment block. What booted is read
-// from the booted system (its /proc/cmdline and the device mounted at /).
+// from the booted system (its /proc/cmdline and the device mounted at /). grub.cfg is the serial
+// console setup plus what the plugin's shipped /etc/grub.d/42_imgbased adds to a generated grub.cfg.
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bootDisk } from '../src/index.ts';
+import { bootDisk, repoRoot } from '../src/index.ts';
 import { imgbaseOn, prepareBootDisk } from './support/boot-scenario.ts';
+
+const GRUB_D_SNIPPET = path.join(repoRoot, 'plugins/bootloader-grub-bls/grub.d/42_imgbased');
 
 describe('grub boots the layer imgbase chose', () => {
   it('boots the default, another after boot --set-default, the one-shot once, then the default again', async () => {
@@ -16,8 +20,8 @@ serial --unit=0 --speed=115200
 terminal_input serial console
 terminal_output serial console
 set timeout=1
-source $prefix/imgbased.cfg
 CFG
+${GRUB_D_SNIPPET} >> /boot/grub/grub.cfg
 grub-script-check /boot/grub/grub.cfg`,
     });
     expect(list.bootloader).toBe('grub-bls');

@@ -16,6 +16,7 @@ import {
   CommandRunner,
   type DesiredBootEntry,
   defaultAfterRewrite,
+  emit,
   entryFilePaths,
   entryIdForLayer,
   ImgbasedConfig,
@@ -117,6 +118,14 @@ export class GrubBlsBootloader implements Bootloader {
         const rendered = desired.map((e) => ({ ...e, id: entryIdForLayer(e.layer), ...entryFilePaths(e) }));
         await replaceFileDurably(this.ops, paths.menu, renderGrubMenu(rendered));
         changed = 1;
+        if (!((await this.ops.read(paths.grubCfg)) ?? '').includes('imgbased.cfg')) {
+          // The menu is written either way (grub.cfg may be regenerated later), but until grub.cfg
+          // sources it, grub boots none of these entries: say so where the admin sees it.
+          emit(context, {
+            type: 'warning',
+            message: `${paths.grubCfg} does not source imgbased.cfg: install /etc/grub.d/42_imgbased (shipped with @imgbased/bootloader-grub-bls) and run update-grub`,
+          });
+        }
       } else {
         const wanted = desired.map((entry) => ({
           fileName: blsFileName(entryIdForLayer(entry.layer)),

@@ -108,6 +108,28 @@ describe('grub (menu mode) on a tmpfs /boot, read by grub’s tools', () => {
     expect(await readFile(join(boot, 'grub/grub.cfg'), 'utf8')).toBe(GRUB_CFG);
   });
 
+  it('the shipped /etc/grub.d/42_imgbased makes grub.cfg source the menu; without it the write warns', async () => {
+    const snippet = join(import.meta.dirname, '../grub.d/42_imgbased');
+    expect((await stat(snippet)).mode & 0o111).toBe(0o111);
+    // grub-mkconfig concatenates each grub.d script's output: do the same with the shipped script.
+    const generated = (await tool([snippet])).stdout;
+    await writeFile(join(boot, 'grub/grub.cfg'), `set timeout=1\n${generated}`);
+    const warnings: string[] = [];
+    const report = (e: { type: string; message?: string }) => {
+      if (e.type === 'warning') warnings.push(e.message ?? '');
+    };
+    await plugin().writeEntries([layer('B-1-0+1', kernel)], {}, { report });
+    await tool(['grub-script-check', join(boot, 'grub/grub.cfg')]);
+    expect(generated).toContain('source "${prefix}/imgbased.cfg"');
+    expect(warnings).toEqual([]);
+
+    await writeFile(join(boot, 'grub/grub.cfg'), 'set timeout=1\n');
+    await plugin().writeEntries([layer('B-1-0+1', kernel), layer('B-1-0+2', kernel)], {}, { report });
+    expect(warnings).toEqual([
+      expect.stringContaining('does not source imgbased.cfg: install /etc/grub.d/42_imgbased'),
+    ]);
+  });
+
   it('a menu file broken on purpose is what grub-script-check refuses (the check can fail)', async () => {
     await writeFile(join(work, 'broken.cfg'), "menuentry 'x' {\n linux /k\n");
     const result = await tool(['grub-script-check', join(work, 'broken.cfg')], [0, 1]);

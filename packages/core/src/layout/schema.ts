@@ -125,14 +125,9 @@ export const KernelArgsSchema = z.object({
 });
 export type KernelArgs = z.infer<typeof KernelArgsSchema>;
 
-export const KernelArgsChangeSchema = z.object({
-  dryRun: z.boolean(),
-  bootloader: z.string(),
-  layer: z.string(),
-  entry: z.string(),
+export const KernelArgsChangeSchema = z.extend(BootChangeSchema, {
   previous: described(z.array(z.string()), 'the arguments before the change'),
   options: described(z.array(z.string()), 'the arguments after the change (in a dry run: what they would be)'),
-  atomic: described(z.boolean(), 'the change was one atomic write on this file system'),
 });
 export type KernelArgsChange = z.infer<typeof KernelArgsChangeSchema>;
 
