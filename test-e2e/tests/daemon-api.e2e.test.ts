@@ -1,9 +1,10 @@
 // The daemon serves the same engine as the CLI: every read verb through `curl --unix-socket` answers
 // exactly what `imgbase VERB --json` prints on the same disk (the same text, errors included), every
 // malformed request gets a typed 4xx error and the daemon goes on serving, the socket is root-only
-// (0660 root:imgbased once that group exists), and SIGTERM stops it cleanly.
+// (0660 root:imgbased once that group exists), and SIGTERM stops it cleanly. The disk has a bootloader
+// (extlinux on /boot), so the boot verbs answer real entries.
 import { describe, expect, it } from 'vitest';
-import { curl, DAEMON, SOCK, startDaemon, stopDaemon, withStatus } from './support/daemon.ts';
+import { curl, DAEMON, EXTLINUX_SETUP, SOCK, startDaemon, stopDaemon, withStatus } from './support/daemon.ts';
 import { IMGBASE, LVS, runScenario, type Step, sh } from './support/scenario.ts';
 
 /** Each read verb of the CLI, and the route that serves it. */
@@ -18,6 +19,9 @@ const READS: [string[], string][] = [
   [['layer', '--current'], '/v1/layers/current'],
   [['layer', '--volume-path', 'Base-2-0'], '/v1/volumes/Base-2-0/path'],
   [['w'], '/v1/w'],
+  [['boot', '--list'], '/v1/boot/entries'],
+  [['boot', '--get-default'], '/v1/boot/default'],
+  [['boot', '--kernel-args', 'Base-1-0+2'], '/v1/layers/Base-1-0+2/kernel-args'],
   // Errors cross the wire as the same typed error.
   [['base', '--of-layer', 'Nope-1-0+1'], '/v1/layers/Nope-1-0+1/base'],
   [['layer', '--volume-path', 'x;rm'], '/v1/volumes/x%3Brm/path'],
@@ -91,7 +95,9 @@ describe('imgbased, the daemon', () => {
       /* +10 */ sh('cat /tmp/activated.log'),
     );
 
-    const s = await runScenario(steps);
+    const scenario = await runScenario([EXTLINUX_SETUP, ...steps]);
+    expect(scenario.step(0).exitCode, scenario.step(0).stderr).toBe(0);
+    const s = { step: (i: number) => scenario.step(i + 1) };
     for (const i of [0, 1, 2, 3, 4]) expect(s.step(i).exitCode, s.step(i).stderr).toBe(0);
     expect(s.step(4).stdout.trim()).toBe('600 root root');
     const lvsBefore = s.step(5).stdout;
@@ -116,6 +122,16 @@ describe('imgbased, the daemon', () => {
     const layout = JSON.parse(s.step(readAt + 1).stdout).data;
     expect(layout.bases.map((b: { name: string }) => b.name)).toEqual(['Base-1-0', 'Base-2-0']);
     expect(JSON.parse(s.step(readAt + 2 * 7 + 1).stdout).error.code).toBe('E_NOT_ON_LAYER');
+    // The boot answers compared above are real entries, written by layout --init and layer --add.
+    const bootList = JSON.parse(s.step(readAt + 2 * 10 + 1).stdout).data;
+    expect(bootList.bootloader).toBe('extlinux');
+    expect(bootList.entries.map((e: { layer: string | null }) => e.layer)).toEqual(['Base-1-0+1', 'Base-1-0+2']);
+    expect(bootList.default).toBe(bootList.entries[1].id);
+    expect(JSON.parse(s.step(readAt + 2 * 11 + 1).stdout).data).toMatchObject({
+      bootloader: 'extlinux',
+      layer: 'Base-1-0+2',
+    });
+    expect(JSON.parse(s.step(readAt + 2 * 12 + 1).stdout).data.options).toContain('root=/dev/onn/Base-1-0+2');
 
     MALFORMED.forEach(([method, url, body, , status], n) => {
       const label = `${method} ${url.slice(0, 40)} ${body?.slice(0, 60) ?? ''}`;
@@ -136,8 +152,9 @@ describe('imgbased, the daemon', () => {
       .stdout.trim()
       .split('\n');
     expect(socketAfterStop).toBe('removed');
-    const messages = log.map((line) => JSON.parse(line) as { msg: string; level: string });
-    expect(messages.map((m) => m.msg)).toEqual(expect.arrayContaining(['serving', 'stopping', 'stopped']));
+    // No systemd here: the log is JSON lines on stderr, with the events the journal would get as fields.
+    const messages = log.map((line) => JSON.parse(line) as { msg: string; level: string; event: string });
+    expect(messages.map((m) => m.event)).toEqual(expect.arrayContaining(['serving', 'stopping', 'stopped']));
     expect(s.step(endAt + 4).exitCode, s.step(endAt + 4).stderr).toBe(0);
     expect(s.step(endAt + 5).stdout.trim()).toBe('660 root imgbased');
     expect(withStatus(s.step(endAt + 6).stdout).status).toBe(200);
@@ -145,6 +162,6 @@ describe('imgbased, the daemon', () => {
     expect(s.step(endAt + 8).exitCode, s.step(endAt + 8).stderr).toBe(0);
     expect(JSON.parse(s.step(endAt + 8).stdout).data).toEqual({ bases: ['Base-1-0', 'Base-2-0'] });
     expect(s.step(endAt + 9).stdout.trim()).toBe('stopped');
-    expect(s.step(endAt + 10).stdout).toContain('"msg":"serving the socket systemd passed","fd":3');
+    expect(s.step(endAt + 10).stdout).toContain('"msg":"serving the socket systemd passed","event":"serving","fd":3');
   });
 });

@@ -1,13 +1,36 @@
 // Changes through the daemon: they run as jobs whose events stream over SSE, they take the very lock
 // the CLI takes (a daemon job and an `imgbase` change at the same time: one gets E_LOCKED, never both
 // succeed), and cancelling a job through the API leaves LVM exactly as it was (checked with the real lvs).
+// The disk has a bootloader (extlinux on /boot): a boot --set-default job changes what
+// `imgbase boot --get-default` then shows, and boot jobs end with the data and errors the CLI prints.
 import { describe, expect, it } from 'vitest';
-import { curl, IMGBASE_BIN, jobIdOf, SHIM_PATH, SOCK, startDaemon, stopDaemon } from './support/daemon.ts';
+import {
+  curl,
+  EXTLINUX_SETUP,
+  IMGBASE_BIN,
+  jobIdOf,
+  SHIM_PATH,
+  SOCK,
+  startDaemon,
+  stopDaemon,
+} from './support/daemon.ts';
 import { IMGBASE, LVS, parseLvs, runScenario, sh } from './support/scenario.ts';
 
 const API = `curl -sS --unix-socket ${SOCK}`;
-const POST_LAYER = `${API} -X POST -H 'content-type: application/json' --data-binary '{"verb":"layer --add"}' http://localhost/v1/jobs`;
+const post = (body: string) =>
+  `${API} -X POST -H 'content-type: application/json' --data-binary '${body}' http://localhost/v1/jobs`;
+const POST_LAYER = post('{"verb":"layer --add"}');
+/** Starts a job and follows its events to the end (the last SSE event is `end`, with the job). */
+const runJob = (body: string, file: string) =>
+  `${post(body)} > ${file}; ${API} -N http://localhost/v1/jobs/${jobIdOf(file)}/events`;
 const SPLIT = '\n=====\n';
+/**
+ * A tune2fs that hangs for 20 s, after marking that it started: whoever runs it holds the lock then.
+ * Waiting for the mark, not a fixed time, keeps the races below deterministic on a loaded machine.
+ */
+const SLOW_TUNE2FS = `printf '#!/bin/sh\\ntouch /tmp/in-tune2fs\\nsleep 20 >/dev/null 2>&1\\nexec /sbin/tune2fs "$@"\\n' > /tmp/shim/tune2fs && chmod +x /tmp/shim/tune2fs`;
+const AWAIT_TUNE2FS =
+  'for i in $(seq 1200); do [ -e /tmp/in-tune2fs ] && break; sleep 0.1; done; rm -f /tmp/in-tune2fs';
 
 /** The SSE stream's events: [event, data]. */
 function sse(text: string): [string, unknown][] {
@@ -26,12 +49,10 @@ describe('imgbased jobs', () => {
     const s = await runScenario([
       /* 0 */ [IMGBASE, 'layout', '--init', 'Base-1-0', '--from', 'onn/root'],
       /* 1 */ LVS,
-      /* 2 */ sh(
-        `mkdir -p /tmp/shim && printf '#!/bin/sh\\nsleep 20 >/dev/null 2>&1\\nexec /sbin/tune2fs "$@"\\n' > /tmp/shim/tune2fs && chmod +x /tmp/shim/tune2fs`,
-      ),
+      /* 2 */ sh(`mkdir -p /tmp/shim && ${SLOW_TUNE2FS}`),
       /* 3 */ startDaemon({ PATH: SHIM_PATH }),
       // A daemon job that hangs in tune2fs; meanwhile the CLI tries a change of its own.
-      /* 4 */ sh(`${POST_LAYER} > /tmp/job1.json; sleep 6; cat /tmp/job1.json`),
+      /* 4 */ sh(`${POST_LAYER} > /tmp/job1.json; ${AWAIT_TUNE2FS}; cat /tmp/job1.json`),
       /* 5 */ [IMGBASE, 'layer', '--add', '--json'],
       /* 6 */ LVS,
       // Cancel it, and follow it to its end.
@@ -41,7 +62,7 @@ describe('imgbased jobs', () => {
       /* 8 */ LVS,
       // The other way round: the CLI hangs in tune2fs, a daemon job tries meanwhile.
       /* 9 */ sh(
-        `PATH=/tmp/shim:$PATH ${IMGBASE_BIN} layer --add --json > /tmp/cli.out 2>/dev/null & sleep 6; ${POST_LAYER} > /tmp/job2.json; ${API} -N http://localhost/v1/jobs/${jobIdOf('/tmp/job2.json')}/events; wait; printf '${SPLIT}'; cat /tmp/cli.out`,
+        `PATH=/tmp/shim:$PATH ${IMGBASE_BIN} layer --add --json > /tmp/cli.out 2>/dev/null & ${AWAIT_TUNE2FS}; ${POST_LAYER} > /tmp/job2.json; ${API} -N http://localhost/v1/jobs/${jobIdOf('/tmp/job2.json')}/events; wait; printf '${SPLIT}'; cat /tmp/cli.out`,
       ),
       /* 10 */ LVS,
       // Without the slow tune2fs, a daemon job runs to its end; the daemon and the CLI then agree.
@@ -53,11 +74,9 @@ describe('imgbased jobs', () => {
       /* 14 */ LVS,
       /* 15 */ stopDaemon,
       // SIGTERM while a job runs: the daemon cancels it, waits for its undo, and exits.
-      /* 16 */ sh(
-        `printf '#!/bin/sh\\nsleep 20 >/dev/null 2>&1\\nexec /sbin/tune2fs "$@"\\n' > /tmp/shim/tune2fs && chmod +x /tmp/shim/tune2fs`,
-      ),
+      /* 16 */ sh(SLOW_TUNE2FS),
       /* 17 */ startDaemon({ PATH: SHIM_PATH }),
-      /* 18 */ sh(`${POST_LAYER} >/dev/null; sleep 6`),
+      /* 18 */ sh(`${POST_LAYER} >/dev/null; ${AWAIT_TUNE2FS}`),
       /* 19 */ stopDaemon,
       /* 20 */ LVS,
       /* 21 */ sh('cat /tmp/daemon.log'),
@@ -122,9 +141,77 @@ describe('imgbased jobs', () => {
       .step(21)
       .stdout.trim()
       .split('\n')
-      .map((line) => JSON.parse(line) as { msg: string; state?: string; code?: string });
-    const lastRun = log.slice(log.findLastIndex((l) => l.msg === 'serving'));
-    expect(lastRun.map((l) => l.msg)).toEqual(['serving', 'job started', 'stopping', 'job ended', 'stopped']);
-    expect(lastRun[3]).toMatchObject({ state: 'cancelled', code: 'E_CANCELLED' });
+      .map((line) => JSON.parse(line) as { event: string; state?: string; errorCode?: string; jobId?: string });
+    const lastRun = log.slice(log.findLastIndex((l) => l.event === 'serving'));
+    expect(lastRun.map((l) => l.event)).toEqual(['serving', 'job-started', 'stopping', 'job-cancelled', 'stopped']);
+    expect(lastRun[3]).toMatchObject({ state: 'cancelled', errorCode: 'E_CANCELLED', jobId: lastRun[1]!.jobId });
+  });
+
+  it('change the entry to boot and the kernel arguments, with the CLI’s data and errors', async () => {
+    // The disk has a bootloader (extlinux on /boot), a base and two layers, each with its entry.
+    const scenario = await runScenario([
+      EXTLINUX_SETUP,
+      /* 0 */ [IMGBASE, 'layout', '--init', 'Base-1-0', '--from', 'onn/root'],
+      /* 1 */ [IMGBASE, 'layer', '--add'],
+      /* 2 */ [IMGBASE, 'layer', '--add'],
+      /* 3 */ startDaemon(),
+      /* 4 */ sh(runJob('{"verb":"boot --set-default","args":{"layer":"Base-1-0+1"}}', '/tmp/job4.json')),
+      /* 5 */ [IMGBASE, 'boot', '--get-default', '--json'],
+      /* 6 */ curl('GET', '/v1/boot/default'),
+      /* 7 */ [IMGBASE, 'boot', '--set-default', 'Base-1-0+1', '--json'],
+      /* 8 */ sh(runJob('{"verb":"boot --set-default","args":{"layer":"Base-1-0+2"},"dryRun":true}', '/tmp/job5.json')),
+      /* 9 */ [IMGBASE, 'boot', '--set-default', 'Base-1-0+2', '--dry-run', '--json'],
+      /* 10 */ [IMGBASE, 'boot', '--get-default', '--json'],
+      /* 11 */ sh(runJob('{"verb":"boot --next","args":{"layer":"Base-1-0+2"}}', '/tmp/job6.json')),
+      /* 12 */ [IMGBASE, 'boot', '--next', 'Base-1-0+2', '--json'],
+      /* 13 */ sh(
+        runJob('{"verb":"boot --edit-kernel-args","args":{"layer":"Base-1-0+1","append":["quiet"]}}', '/tmp/job7.json'),
+      ),
+      /* 14 */ [IMGBASE, 'boot', '--kernel-args', 'Base-1-0+1', '--json'],
+      /* 15 */ curl('GET', '/v1/layers/Base-1-0+1/kernel-args'),
+      /* 16 */ stopDaemon,
+    ]);
+    expect(scenario.step(0).exitCode, scenario.step(0).stderr).toBe(0);
+    const s = { step: (i: number) => scenario.step(i + 1) };
+
+    // boot --set-default as a job: it succeeds, and the CLI then boots that layer by default.
+    for (const i of [0, 1, 2, 3, 5, 6, 7, 9, 10]) expect(s.step(i).exitCode, s.step(i).stderr).toBe(0);
+    const setDefault = sse(s.step(4).stdout).at(-1)!;
+    expect(setDefault[0]).toBe('end');
+    expect(setDefault[1]).toMatchObject({ verb: 'boot --set-default', state: 'succeeded' });
+    const outcome = (setDefault[1] as { outcome: { data: unknown } }).outcome;
+    expect(outcome).toMatchObject({
+      schemaVersion: 1,
+      verb: 'boot --set-default',
+      data: { dryRun: false, bootloader: 'extlinux', layer: 'Base-1-0+1' },
+    });
+    expect(JSON.parse(s.step(5).stdout).data).toMatchObject({ bootloader: 'extlinux', layer: 'Base-1-0+1' });
+    expect(s.step(6).stdout).toBe(s.step(5).stdout);
+    // The job's data is the CLI's for the same change.
+    expect(outcome).toEqual(JSON.parse(s.step(7).stdout));
+    // A dry run: the CLI's data, and nothing changed.
+    const dry = sse(s.step(8).stdout).at(-1)![1] as { state: string; outcome: unknown };
+    expect(dry.state).toBe('succeeded');
+    expect(dry.outcome).toEqual(JSON.parse(s.step(9).stdout));
+    expect(JSON.parse(s.step(9).stdout).data).toMatchObject({ dryRun: true, layer: 'Base-1-0+2' });
+    expect(s.step(10).stdout).toBe(s.step(5).stdout);
+    // extlinux has no one-shot boot: the job fails with the CLI's error.
+    const next = sse(s.step(11).stdout).at(-1)![1] as { state: string; outcome: { error: { code: string } } };
+    expect(s.step(12).exitCode).toBe(1);
+    const cliNext = JSON.parse(s.step(12).stdout);
+    expect(cliNext.error.code).toBe('E_BOOT_UNSUPPORTED');
+    expect(next).toMatchObject({
+      state: 'failed',
+      outcome: { verb: 'boot --next', error: { code: 'E_BOOT_UNSUPPORTED' } },
+    });
+    expect(next.outcome).toEqual(cliNext);
+    // Kernel arguments edited through a job: the CLI then reads them, and so does the daemon.
+    const edited = sse(s.step(13).stdout).at(-1)![1] as { state: string; outcome: { data: { options: string[] } } };
+    expect(edited).toMatchObject({ state: 'succeeded', outcome: { verb: 'boot --edit-kernel-args' } });
+    expect(edited.outcome.data.options).toContain('quiet');
+    expect(s.step(14).exitCode, s.step(14).stderr).toBe(0);
+    expect(JSON.parse(s.step(14).stdout).data.options).toEqual(edited.outcome.data.options);
+    expect(s.step(15).stdout).toBe(s.step(14).stdout);
+    expect(s.step(16).stdout.trim()).toBe('stopped');
   });
 });

@@ -1,7 +1,8 @@
-import { ImageEngine, OperationLock } from '@imgbased/core';
+import { Bootloader, BootloaderSelection, ImageEngine, OperationLock } from '@imgbased/core';
+import { MemoryBootloader } from '@imgbased/core/testing';
 import { PidFileLock } from '@imgbased/system';
 import { describe, expect, it } from 'vitest';
-import { buildContainer, createEngines } from './container.js';
+import { buildContainer, createEngines, PerCallBootloaderSelection } from './container.js';
 
 describe("the daemon's composition root", () => {
   it('wires the real engine, and the CLI lock in the configured lock directory', async () => {
@@ -13,5 +14,31 @@ describe("the daemon's composition root", () => {
     expect(engines.engine(false)).toBeInstanceOf(ImageEngine);
     expect(engines.engine(true)).not.toBe(engines.engine(false));
     expect(engines.runner.dryRun).toBe(false);
+  });
+
+  it('offers the CLI’s bootloader plugins, in its order, chosen again on every call', async () => {
+    const container = await buildContainer({ dryRun: false });
+    expect(container.resolveAll<Bootloader>(Bootloader).map((b) => b.name)).toEqual([
+      'extlinux',
+      'grub-bls',
+      'systemd-boot',
+    ]);
+    expect(container.resolve(BootloaderSelection)).toBeInstanceOf(PerCallBootloaderSelection);
+  });
+});
+
+describe('PerCallBootloaderSelection', () => {
+  it('sees a bootloader that appears after the daemon started (the CLI’s choice is made once)', async () => {
+    const boot = new MemoryBootloader();
+    boot.present = false;
+    const auto = new PerCallBootloaderSelection([boot], ['auto']);
+    const named = new PerCallBootloaderSelection([boot], ['memory']);
+    expect(await auto.select()).toBeUndefined();
+    await expect(named.select()).rejects.toMatchObject({ code: 'E_NO_BOOTLOADER' });
+    boot.present = true;
+    expect(await auto.select()).toBe(boot);
+    expect(await named.select()).toBe(boot);
+    boot.present = false;
+    expect(await auto.select()).toBeUndefined();
   });
 });

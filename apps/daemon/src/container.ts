@@ -1,9 +1,16 @@
+import { ExtlinuxBootloader } from '@imgbased/bootloader-extlinux';
+import { GrubBlsBootloader } from '@imgbased/bootloader-grub-bls';
+import { SystemdBootBootloader } from '@imgbased/bootloader-systemd-boot';
 import {
+  Bootloader,
+  BootloaderSelection,
   CommandRunner,
+  ConfiguredBootloaders,
   FilesystemDriver,
   HostInfo,
   ImageEngine,
   ImgbasedConfig,
+  type OperationContext,
   OperationLock,
   VolumeManager,
 } from '@imgbased/core';
@@ -17,13 +24,43 @@ import {
   PidFileLock,
   RunnerOptions,
 } from '@imgbased/system';
-import { type DependencyContainer, Lifecycle, container as rootContainer } from 'tsyringe';
+import {
+  type ClassProvider,
+  type DependencyContainer,
+  instanceCachingFactory,
+  Lifecycle,
+  container as rootContainer,
+} from 'tsyringe';
+
+/** The CLI's bootloader plugins, in the CLI's order (apps/cli/src/container.ts): the same entries either way. */
+const BOOTLOADER_PLUGINS: readonly ClassProvider<Bootloader>['useClass'][] = [
+  ExtlinuxBootloader,
+  GrubBlsBootloader,
+  SystemdBootBootloader,
+];
+
+/**
+ * The configuration's choice of bootloader, made again for every call. ConfiguredBootloaders decides
+ * once, which suits a CLI run; the daemon runs for months, and a /boot mounted or a bootloader
+ * installed after it started must count (detection is a few file checks).
+ */
+export class PerCallBootloaderSelection implements BootloaderSelection {
+  constructor(
+    private readonly offered: readonly Bootloader[],
+    private readonly configured: readonly string[],
+  ) {}
+
+  select(context?: OperationContext): Promise<Bootloader | undefined> {
+    return new ConfiguredBootloaders(this.offered, this.configured).select(context);
+  }
+}
 
 /**
  * The daemon's composition root, built from the same packages and the same configuration as the CLI's
- * (apps/cli/src/container.ts): the same engine, the same adapters, and the same `PidFileLock` in the
- * same `[core] lock_dir`, so the daemon and `imgbase` serialise their changes through one lock file.
- * One container per dry-run flag (the runner carries it); both are built once and kept.
+ * (apps/cli/src/container.ts): the same engine, the same adapters and bootloader plugins, and the same
+ * `PidFileLock` in the same `[core] lock_dir`, so the daemon and `imgbase` serialise their changes
+ * through one lock file. One container per dry-run flag (the runner carries it); both are built once
+ * and kept.
  */
 export async function buildContainer(options: { dryRun: boolean }): Promise<DependencyContainer> {
   const config = await loadConfig();
@@ -37,6 +74,12 @@ export async function buildContainer(options: { dryRun: boolean }): Promise<Depe
   container.register(FilesystemDriver, { useClass: Ext4Driver }, singleton);
   container.register(HostInfo, { useClass: FindmntHostInfo }, singleton);
   container.register(OperationLock, { useClass: PidFileLock }, singleton);
+  for (const plugin of BOOTLOADER_PLUGINS) container.register<Bootloader>(Bootloader, { useClass: plugin }, singleton);
+  container.register(BootloaderSelection, {
+    useFactory: instanceCachingFactory(
+      (c) => new PerCallBootloaderSelection(c.resolveAll<Bootloader>(Bootloader), config.bootloader.plugins),
+    ),
+  });
   container.register(ImageEngine, { useClass: ImageEngine }, singleton);
   return container;
 }

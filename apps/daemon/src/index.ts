@@ -3,9 +3,22 @@
  * `imgbased`, the daemon: the engine of `imgbase` behind a local HTTP+JSON API on a Unix socket.
  * `buildServer` is exported for tests and embedding; the binary is bin/imgbased.
  */
-export { buildContainer, createEngines, type Engines } from './container.js';
+export { buildContainer, createEngines, type Engines, PerCallBootloaderSelection } from './container.js';
 export { type JobExecutor, JobManager } from './jobs.js';
-export { journalLogger, type Logger } from './log.js';
+export {
+  createLogger,
+  daemonLogger,
+  JournalSink,
+  journalEntry,
+  journalFieldName,
+  type LogEntry,
+  type LogFields,
+  type Logger,
+  type LogSink,
+  stderrIsJournal,
+  stderrLogger,
+  stderrSink,
+} from './log.js';
 export { main } from './main.js';
 export { buildServer, type ServerOptions } from './server.js';
 export { groupId, type ListenTarget, listenTarget, notify, prepareSocketPath, secureSocket } from './systemd.js';

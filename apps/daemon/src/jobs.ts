@@ -1,14 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { Envelope, JobRequest, JobState, JobView, MutatingVerb } from '@imgbased/client';
-import {
-  type ChangeResult,
-  type EngineEvent,
-  type OperationContext,
-  SCHEMA_VERSION,
-  toImgbasedError,
-} from '@imgbased/core';
+import type { Envelope, JobRequest, JobResult, JobState, JobView } from '@imgbased/client';
+import { type EngineEvent, type OperationContext, SCHEMA_VERSION, toImgbasedError } from '@imgbased/core';
 
-export type JobExecutor = (request: JobRequest, context: OperationContext) => Promise<ChangeResult>;
+export type JobExecutor = (request: JobRequest, context: OperationContext) => Promise<JobResult>;
 
 export interface StreamedEvent {
   readonly seq: number;
@@ -30,7 +24,7 @@ class Job {
   readonly createdAt = new Date().toISOString();
   state: JobState = 'running';
   finishedAt: string | null = null;
-  outcome: Envelope<ChangeResult> | null = null;
+  outcome: Envelope<JobResult> | null = null;
   done!: Promise<void>;
   seq = 0;
 
@@ -39,7 +33,7 @@ class Job {
   view(): JobView {
     return {
       id: this.id,
-      verb: this.request.verb as MutatingVerb,
+      verb: this.request.verb,
       args: { ...(this.request.args ?? {}) },
       dryRun: this.request.dryRun ?? false,
       state: this.state,
@@ -126,7 +120,7 @@ export class JobManager {
     await Promise.all(running.map((j) => j.done));
   }
 
-  private finish(job: Job, state: JobState, outcome: Envelope<ChangeResult>): void {
+  private finish(job: Job, state: JobState, outcome: Envelope<JobResult>): void {
     job.state = state;
     job.outcome = outcome;
     job.finishedAt = new Date().toISOString();

@@ -1,9 +1,11 @@
 import 'reflect-metadata';
-import { DEFAULT_SOCKET_PATH } from '@imgbased/client';
+import { DEFAULT_SOCKET_PATH, type JobState } from '@imgbased/client';
 import { toImgbasedError } from '@imgbased/core';
+import { ExecaCommandRunner } from '@imgbased/system';
 import { createEngines } from './container.js';
 import { JobManager } from './jobs.js';
-import { journalLogger } from './log.js';
+import type { Logger } from './log.js';
+import { daemonLogger } from './log.js';
 import { buildServer } from './server.js';
 import { listenTarget, notify, prepareSocketPath, secureSocket } from './systemd.js';
 import { runJobVerb } from './verbs.js';
@@ -31,67 +33,94 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 2;
     }
   }
-  const log = journalLogger({ debug });
+  // The log needs no configuration, so it works even when loading the configuration fails.
+  const { log } = daemonLogger(new ExecaCommandRunner({ dryRun: false }), { debug });
   try {
-    const engines = await createEngines();
-    const isRoot = process.getuid?.() === 0;
-    const jobs = new JobManager(
-      (request, context) => runJobVerb(engines.engine(request.dryRun ?? false), request, isRoot, context),
-      (job) =>
-        log.info('job ended', {
-          jobId: job.id,
-          verb: job.verb,
-          state: job.state,
-          ...(job.outcome && 'error' in job.outcome ? { code: job.outcome.error.code } : {}),
-        }),
-    );
-    const app = buildServer({ engine: engines.engine, jobs, log });
-    await app.ready();
-    const target = listenTarget(process.env, process.pid, socketPath);
-    if ('fd' in target) {
-      await new Promise<void>((resolve, reject) => {
-        app.server.once('error', reject);
-        app.server.listen({ fd: target.fd }, () => resolve());
-      });
-      log.info('serving the socket systemd passed', { fd: target.fd, version: VERSION });
-    } else {
-      await prepareSocketPath(target.path);
-      const umask = process.umask(0o177); // nobody but root may connect until the mode is set
-      try {
-        await app.listen({ path: target.path });
-      } finally {
-        process.umask(umask);
-      }
-      const { mode, gid } = await secureSocket(target.path);
-      log.info('serving', { socket: target.path, mode: mode.toString(8), gid, version: VERSION });
-    }
-    await notify(engines.runner, process.env, ['--ready', '--status=Serving the imgbased API']).catch((error) =>
-      log.warn('could not notify systemd', { error: toImgbasedError(error).toJSON() }),
-    );
-
-    // `on`, not `once`: execa's exit hook (signal-exit) re-raises a signal that no other listener
-    // still handles, which would kill the process before the running job has undone its steps.
-    const stopped = new Promise<string>((resolve) => {
-      const onSignal = (signal: string) => {
-        if (stopping) log.warn('still stopping: waiting for the running jobs to undo their steps', { signal });
-        stopping = true;
-        resolve(signal);
-      };
-      let stopping = false;
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
-    });
-    const signal = await stopped;
-    log.info('stopping', { signal, runningJobs: jobs.running.map((j) => j.id) });
-    await notify(engines.runner, process.env, ['--stopping']).catch(() => undefined);
-    // Running jobs are cancelled: each undoes what it made, and keeps everything that existed before it.
-    await jobs.cancelAll();
-    await Promise.race([app.close(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
-    log.info('stopped');
-    return 0;
+    return await serve(socketPath, log);
   } catch (error) {
     const failure = toImgbasedError(error);
-    log.error(failure.message, { error: failure.toJSON() });
+    log.error(failure.message, { event: 'fatal', error: failure.toJSON() });
     return 1;
+  } finally {
+    await Promise.race([log.flush(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
   }
+}
+
+/** The journal's IMGBASED_EVENT of a job's end. */
+const END_EVENT: Record<Exclude<JobState, 'running'>, string> = {
+  succeeded: 'job-finished',
+  failed: 'job-failed',
+  cancelled: 'job-cancelled',
+};
+
+async function serve(socketPath: string, log: Logger): Promise<number> {
+  const engines = await createEngines();
+  const isRoot = process.getuid?.() === 0;
+  const jobs = new JobManager(
+    (request, context) => runJobVerb(engines.engine(request.dryRun ?? false), request, isRoot, context),
+    (job) => {
+      const error = job.outcome && 'error' in job.outcome ? job.outcome.error : undefined;
+      const fields = {
+        event: END_EVENT[job.state as Exclude<JobState, 'running'>],
+        jobId: job.id,
+        verb: job.verb,
+        state: job.state,
+        ...(error ? { errorCode: error.code, error } : {}),
+      };
+      const message = `job ${job.id} ${job.state}: ${job.verb}${error ? `: ${error.message}` : ''}`;
+      if (job.state === 'failed') log.warn(message, fields);
+      else log.info(message, fields);
+    },
+  );
+  const app = buildServer({ engine: engines.engine, jobs, log });
+  await app.ready();
+  const target = listenTarget(process.env, process.pid, socketPath);
+  if ('fd' in target) {
+    await new Promise<void>((resolve, reject) => {
+      app.server.once('error', reject);
+      app.server.listen({ fd: target.fd }, () => resolve());
+    });
+    log.info('serving the socket systemd passed', { event: 'serving', fd: target.fd, version: VERSION });
+  } else {
+    await prepareSocketPath(target.path);
+    const umask = process.umask(0o177); // nobody but root may connect until the mode is set
+    try {
+      await app.listen({ path: target.path });
+    } finally {
+      process.umask(umask);
+    }
+    const { mode, gid } = await secureSocket(target.path);
+    log.info(`serving ${target.path}`, {
+      event: 'serving',
+      socket: target.path,
+      mode: mode.toString(8),
+      gid,
+      version: VERSION,
+    });
+  }
+  await notify(engines.runner, process.env, ['--ready', '--status=Serving the imgbased API']).catch((error) =>
+    log.warn('could not notify systemd', { event: 'notify-failed', error: toImgbasedError(error).toJSON() }),
+  );
+
+  // `on`, not `once`: execa's exit hook (signal-exit) re-raises a signal that no other listener
+  // still handles, which would kill the process before the running job has undone its steps.
+  const stopped = new Promise<string>((resolve) => {
+    const onSignal = (signal: string) => {
+      if (stopping)
+        log.warn('still stopping: waiting for the running jobs to undo their steps', { event: 'stopping', signal });
+      stopping = true;
+      resolve(signal);
+    };
+    let stopping = false;
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  const signal = await stopped;
+  log.info(`stopping (${signal})`, { event: 'stopping', signal, runningJobs: jobs.running.map((j) => j.id) });
+  await notify(engines.runner, process.env, ['--stopping']).catch(() => undefined);
+  // Running jobs are cancelled: each undoes what it made, and keeps everything that existed before it.
+  await jobs.cancelAll();
+  await Promise.race([app.close(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+  log.info('stopped', { event: 'stopped' });
+  return 0;
 }

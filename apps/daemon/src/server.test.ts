@@ -2,12 +2,19 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ImgbasedClient, READ_ROUTES } from '@imgbased/client';
-import { ImageEngine } from '@imgbased/core';
-import { FixedHost, MemoryLock, MemoryVolumeManager, NullRunner, RecordingFilesystem } from '@imgbased/core/testing';
+import { entryIdForLayer, ImageEngine } from '@imgbased/core';
+import {
+  FixedHost,
+  MemoryBootloader,
+  MemoryLock,
+  MemoryVolumeManager,
+  NullRunner,
+  RecordingFilesystem,
+} from '@imgbased/core/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobManager } from './jobs.js';
-import { journalLogger } from './log.js';
+import { stderrLogger } from './log.js';
 import { buildServer } from './server.js';
 import { runJobVerb } from './verbs.js';
 
@@ -22,20 +29,24 @@ class GatedFilesystem extends RecordingFilesystem {
   }
 }
 
-async function setUp(options: { isRoot?: boolean } = {}) {
+async function setUp(options: { isRoot?: boolean; boot?: MemoryBootloader } = {}) {
   const volumes = MemoryVolumeManager.thinpHost();
   const filesystem = new GatedFilesystem();
   const lock = new MemoryLock();
-  const engine = new ImageEngine(volumes, filesystem, new FixedHost(), lock, new NullRunner());
-  const dry = new ImageEngine(volumes, filesystem, new FixedHost(), lock, new NullRunner(true));
+  const engine = new ImageEngine(volumes, filesystem, new FixedHost(), lock, new NullRunner(), options.boot);
+  const dry = new ImageEngine(volumes, filesystem, new FixedHost(), lock, new NullRunner(true), options.boot);
   const engineOf = (dryRun: boolean) => (dryRun ? dry : engine);
   const lines: string[] = [];
-  const log = journalLogger({ write: (l) => lines.push(l), journal: false });
+  const log = stderrLogger({ write: (l) => lines.push(l) });
   const jobs = new JobManager((request, context) =>
     runJobVerb(engineOf(request.dryRun ?? false), request, options.isRoot ?? true, context),
   );
   const app = buildServer({ engine: engineOf, jobs, log });
+  // The layout is made without a bootloader (its first entry is the installer's, set below).
+  const present = options.boot?.present;
+  if (options.boot) options.boot.present = false;
   await engine.initLayout({ nvr: 'Base-1-0', from: 'onn/root' });
+  if (options.boot) options.boot.present = present ?? true;
   return { app, engine, volumes, filesystem, lock, jobs, lines };
 }
 
@@ -60,6 +71,9 @@ describe('the daemon API', () => {
       'base --of-layer': { base: 'Base-1-0' },
       'layer --latest': { layer: 'Base-1-0+1' },
       'layer --volume-path': { path: '/dev/onn/Base-1-0+1' },
+      // No bootloader present: what the CLI prints then.
+      'boot --list': { bootloader: null, capabilities: null, default: null, next: null, entries: [] },
+      'boot --get-default': { bootloader: null, entry: null, layer: null },
     };
     for (const route of READ_ROUTES) {
       const url = route.url.replace(':name', 'Base-1-0+1');
@@ -67,6 +81,10 @@ describe('the daemon API', () => {
       if (route.verb === 'layer --current' || route.verb === 'w') {
         expect(r.statusCode, url).toBe(404);
         expect(r.json().error.code).toBe('E_NOT_ON_LAYER');
+        continue;
+      }
+      if (route.verb === 'boot --kernel-args') {
+        expect([r.statusCode, r.json().error.code], url).toEqual([409, 'E_NO_BOOTLOADER']);
         continue;
       }
       expect(r.statusCode, url).toBe(200);
@@ -268,5 +286,176 @@ describe('jobs', () => {
     await stopping;
     expect(s.jobs.get(job.id)?.state).toBe('cancelled');
     expect(s.volumes.volumes.map((v) => v.name).sort()).toEqual(['Base-1-0', 'Base-1-0+1', 'root']);
+  });
+});
+
+/** The first layer's entry, as an installer would have left it, and one imgbased did not write. */
+function installedEntries(boot: MemoryBootloader): void {
+  boot.entries = [
+    {
+      id: entryIdForLayer('Base-1-0+1'),
+      title: 'Base-1-0+1 (6.1.0)',
+      version: '6.1.0',
+      kernel: '/Base-1-0+1/vmlinuz-6.1.0',
+      initrd: undefined,
+      options: ['rd.lvm.lv=onn/Base-1-0+1', 'root=/dev/onn/Base-1-0+1', 'img.bootid=Base-1-0+1'],
+      layer: 'Base-1-0+1',
+    },
+    {
+      id: 'rescue',
+      title: 'Rescue',
+      version: '',
+      kernel: '/vmlinuz',
+      initrd: undefined,
+      options: [],
+      layer: undefined,
+    },
+  ];
+  boot.defaultId = entryIdForLayer('Base-1-0+1');
+}
+
+describe('the boot verbs', () => {
+  it('answer boot --list and --get-default as the CLI prints them, and change the entry to boot through jobs under the lock', async () => {
+    const boot = new MemoryBootloader();
+    const s = await setUp({ boot });
+    installedEntries(boot);
+    app = s.app;
+    const dir = await mkdtemp(path.join(tmpdir(), 'imgbased-daemon-'));
+    try {
+      const socketPath = path.join(dir, 's.sock');
+      await app.listen({ path: socketPath });
+      const client = new ImgbasedClient({ socketPath });
+      // A layer made through the daemon gets its entry (from its source's) and becomes the default.
+      const added = await client.run({ verb: 'layer --add' });
+      expect(added.boot).toEqual({
+        bootloader: 'memory',
+        added: [entryIdForLayer('Base-1-0+2')],
+        removed: [],
+        atomic: true,
+      });
+
+      const envelope = (verb: string, data: unknown) =>
+        `${JSON.stringify({ schemaVersion: 1, verb, data }, null, 2)}\n`;
+      const list = await app.inject({ method: 'GET', url: '/v1/boot/entries' });
+      expect(list.statusCode).toBe(200);
+      expect(list.body).toBe(envelope('boot --list', await s.engine.bootList()));
+      expect(list.json().data.entries.map((e: { layer: string | null }) => e.layer)).toEqual([
+        'Base-1-0+1',
+        'Base-1-0+2',
+        null,
+      ]);
+      const byDefault = await app.inject({ method: 'GET', url: '/v1/boot/default' });
+      expect(byDefault.body).toBe(envelope('boot --get-default', await s.engine.bootDefault()));
+      expect(await client.bootDefault()).toMatchObject({ bootloader: 'memory', layer: 'Base-1-0+2' });
+
+      // A dry run says what it would do and changes nothing (and, as in the CLI, needs no lock).
+      const before = boot.snapshot();
+      const held = await s.lock.acquire('imgbase layer --add (another process)');
+      const planned = await client.run({ verb: 'boot --set-default', args: { layer: 'Base-1-0+1' }, dryRun: true });
+      expect(planned).toEqual({
+        dryRun: true,
+        bootloader: 'memory',
+        layer: 'Base-1-0+1',
+        entry: entryIdForLayer('Base-1-0+1'),
+        atomic: true,
+      });
+      // While the lock is held, the change fails with E_LOCKED, and nothing changed.
+      await expect(client.run({ verb: 'boot --set-default', args: { layer: 'Base-1-0+1' } })).rejects.toMatchObject({
+        code: 'E_LOCKED',
+      });
+      expect(boot.snapshot()).toBe(before);
+      await held.release();
+
+      const id = await client.startJob({ verb: 'boot --set-default', args: { layer: 'Base-1-0+1' } });
+      const events: string[] = [];
+      for await (const e of client.events(id)) events.push(e.event);
+      expect(events).toEqual(['step', 'end']);
+      const job = await client.job(id);
+      expect(job).toMatchObject({ verb: 'boot --set-default', args: { layer: 'Base-1-0+1' }, state: 'succeeded' });
+      expect(job.outcome).toEqual({
+        schemaVersion: 1,
+        verb: 'boot --set-default',
+        data: {
+          dryRun: false,
+          bootloader: 'memory',
+          layer: 'Base-1-0+1',
+          entry: entryIdForLayer('Base-1-0+1'),
+          atomic: true,
+        },
+      });
+      expect(boot.defaultId).toBe(entryIdForLayer('Base-1-0+1'));
+      expect((await client.bootDefault()).layer).toBe('Base-1-0+1');
+
+      const once = await client.run({ verb: 'boot --next', args: { layer: 'Base-1-0+2' } });
+      expect(once.entry).toBe(entryIdForLayer('Base-1-0+2'));
+      expect((await client.bootList()).next).toBe(entryIdForLayer('Base-1-0+2'));
+      expect(boot.log.slice(-2)).toEqual([
+        `default ${entryIdForLayer('Base-1-0+1')}`,
+        `next ${entryIdForLayer('Base-1-0+2')}`,
+      ]);
+
+      // The engine's typed errors, as the CLI gets them.
+      await expect(client.run({ verb: 'boot --set-default', args: { layer: 'Nope-1-0+1' } })).rejects.toMatchObject({
+        code: 'E_LAYER_NOT_FOUND',
+      });
+      boot.oneShot = false;
+      await expect(client.run({ verb: 'boot --next', args: { layer: 'Base-1-0+1' } })).rejects.toMatchObject({
+        code: 'E_BOOT_UNSUPPORTED',
+      });
+      expect(boot.nextId).toBe(entryIdForLayer('Base-1-0+2'));
+
+      // Kernel arguments: read per layer, edited through a job (a dry run changes nothing).
+      const args = await app.inject({ method: 'GET', url: '/v1/layers/Base-1-0+1/kernel-args' });
+      expect(args.body).toBe(envelope('boot --kernel-args', await s.engine.kernelArgs('Base-1-0+1')));
+      const edit = { layer: 'Base-1-0+1', append: ['quiet', 'console=ttyS0'] };
+      const wouldBe = await client.run({ verb: 'boot --edit-kernel-args', args: edit, dryRun: true });
+      expect(wouldBe).toMatchObject({ dryRun: true, options: expect.arrayContaining(['quiet', 'console=ttyS0']) });
+      expect(await client.kernelArgs('Base-1-0+1')).toEqual(args.json().data);
+      const edited = await client.run({ verb: 'boot --edit-kernel-args', args: edit });
+      expect(edited).toMatchObject({ dryRun: false, previous: args.json().data.options, layer: 'Base-1-0+1' });
+      expect((await client.kernelArgs('Base-1-0+1')).options).toEqual(edited.options);
+      expect(edited.options).toEqual(expect.arrayContaining(['quiet', 'console=ttyS0']));
+      await expect(
+        client.run({ verb: 'boot --edit-kernel-args', args: { layer: 'Base-1-0+1', append: ['root=/dev/sda1'] } }),
+      ).rejects.toMatchObject({ code: 'E_KERNEL_ARG_INVALID' });
+      await expect(
+        client.run({ verb: 'boot --edit-kernel-args', args: { layer: 'Base-1-0+1' } }),
+      ).rejects.toMatchObject({ code: 'E_USAGE' });
+      expect((await client.kernelArgs('Base-1-0+1')).options).toEqual(edited.options);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuse malformed boot jobs and non-root callers', async () => {
+    const boot = new MemoryBootloader();
+    const s = await setUp({ boot, isRoot: false });
+    installedEntries(boot);
+    app = s.app;
+    for (const body of [
+      '{"verb":"boot --set-default"}',
+      '{"verb":"boot --set-default","args":{}}',
+      '{"verb":"boot --next","args":{"layer":7}}',
+      '{"verb":"boot --next","args":{"layer":"Base-1-0+1","once":true}}',
+      '{"verb":"boot --list"}',
+      '{"verb":"boot --edit-kernel-args","args":{"layer":"Base-1-0+1","append":"quiet"}}',
+      '{"verb":"boot --edit-kernel-args","args":{"layer":"Base-1-0+1","append":[1]}}',
+      '{"verb":"boot --edit-kernel-args","args":{"append":["quiet"]}}',
+    ]) {
+      const r = await app.inject({ method: 'POST', url: '/v1/jobs', payload: body, headers: json });
+      expect([r.statusCode, r.json().error.code], body).toEqual([400, 'E_USAGE']);
+    }
+    const started = await app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      payload: { verb: 'boot --set-default', args: { layer: 'Base-1-0+1' } },
+    });
+    const { jobId } = started.json().data;
+    const ended = await new Promise<unknown>((resolve) => s.jobs.follow(jobId, (m) => 'end' in m && resolve(m.end)));
+    expect(ended).toMatchObject({
+      state: 'failed',
+      outcome: { verb: 'boot --set-default', error: { code: 'E_NOT_ROOT' } },
+    });
+    expect(boot.log).toEqual([]);
   });
 });

@@ -61,7 +61,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.removeContentTypeParser('text/plain');
 
   app.addHook('onResponse', async (request, reply) => {
-    log.debug('request', {
+    log.debug(`${request.method} ${request.url.slice(0, 200)} ${reply.statusCode}`, {
+      event: 'request',
+      verb: request.routeOptions.config.verb,
       method: request.method,
       url: request.url.slice(0, 200),
       status: reply.statusCode,
@@ -82,7 +84,12 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       );
     }
     const internal = toImgbasedError(error);
-    log.error('request failed', { url: request.url.slice(0, 200), error: internal.toJSON() });
+    log.error(`${request.method} ${request.url.slice(0, 200)} failed: ${internal.message}`, {
+      event: 'request-failed',
+      verb,
+      url: request.url.slice(0, 200),
+      error: internal.toJSON(),
+    });
     return send(reply, httpStatusOf(internal.code), failure(verb, internal));
   });
 
@@ -115,7 +122,13 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     { config: { verb: JOB_VERB }, schema: { body: JobRequestJsonSchema } },
     async (request, reply) => {
       const job = jobs.start(request.body);
-      log.info('job started', { jobId: job.id, verb: job.verb, args: job.args, dryRun: job.dryRun });
+      log.info(`job ${job.id} started: ${job.verb}${job.dryRun ? ' (dry run)' : ''}`, {
+        event: 'job-started',
+        jobId: job.id,
+        verb: job.verb,
+        args: job.args,
+        dryRun: job.dryRun,
+      });
       reply.header('location', `/v1/jobs/${job.id}`);
       return send(reply, 202, { schemaVersion: SCHEMA_VERSION, verb: JOB_VERB, data: { jobId: job.id } });
     },
@@ -132,7 +145,12 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.delete<{ Params: { id: string } }>('/v1/jobs/:id', jobRoute, async (request, reply) => {
     const job = jobs.cancel(request.params.id);
     if (!job) return noSuchJob(reply, request.params.id);
-    log.info('job cancel requested', { jobId: job.id, state: job.state });
+    log.info(`job ${job.id} cancel requested: ${job.verb}`, {
+      event: 'job-cancel-requested',
+      jobId: job.id,
+      verb: job.verb,
+      state: job.state,
+    });
     return send(reply, 202, { schemaVersion: SCHEMA_VERSION, verb: JOB_VERB, data: job });
   });
 

@@ -1,5 +1,5 @@
-import type { JobRequest, Verb } from '@imgbased/client';
-import { type ChangeResult, type ImageEngine, NotRootError, type OperationContext, parseSize } from '@imgbased/core';
+import type { JobRequest, JobResult, Verb } from '@imgbased/client';
+import { type ImageEngine, NotRootError, type OperationContext, parseSize } from '@imgbased/core';
 
 /**
  * What each verb answers: exactly the `data` the CLI prints with `--json` (apps/cli/src/cli.ts), each
@@ -32,6 +32,12 @@ export function readVerb(
       return engine.currentLayer(context).then((l) => ({ layer: l.name }));
     case 'layer --volume-path':
       return engine.volumePath(name, context).then((path) => ({ path }));
+    case 'boot --list':
+      return engine.bootList(context);
+    case 'boot --get-default':
+      return engine.bootDefault(context);
+    case 'boot --kernel-args':
+      return engine.kernelArgs(name, context);
     default:
       throw new Error(`not a read verb: ${verb}`);
   }
@@ -43,7 +49,7 @@ export function runJobVerb(
   job: JobRequest,
   isRoot: boolean,
   context: OperationContext,
-): Promise<ChangeResult> {
+): Promise<JobResult> {
   if (!isRoot) throw new NotRootError(job.verb);
   switch (job.verb) {
     case 'layout --init':
@@ -54,5 +60,11 @@ export function runJobVerb(
       return engine.removeBase(job.args.name, context);
     case 'layer --add':
       return engine.addLayer({ from: job.args?.from }, context);
+    case 'boot --set-default':
+      return engine.setDefaultBoot(job.args.layer, context);
+    case 'boot --next':
+      return engine.setNextBoot(job.args.layer, context);
+    case 'boot --edit-kernel-args':
+      return engine.editKernelArgs(job.args.layer, { append: job.args.append, delete: job.args.delete }, context);
   }
 }

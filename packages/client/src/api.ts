@@ -1,4 +1,4 @@
-import type { ChangeResult, ErrorCode, SCHEMA_VERSION, SerializedError, VerbResultSchemas } from '@imgbased/core';
+import type { ErrorCode, SCHEMA_VERSION, SerializedError, VerbResult, VerbResultSchemas } from '@imgbased/core';
 
 /**
  * The daemon's local API, described once: the daemon registers its routes from this table, the client
@@ -47,23 +47,44 @@ export const READ_ROUTES = [
     summary: 'The device path of a base or layer (imgbase layer --volume-path NAME)',
   },
   { verb: 'w', url: '/v1/w', summary: 'Which layer is running (imgbase w)' },
+  {
+    verb: 'boot --list',
+    url: '/v1/boot/entries',
+    summary: 'The boot entries, the default and the one-shot (imgbase boot --list)',
+  },
+  {
+    verb: 'boot --get-default',
+    url: '/v1/boot/default',
+    summary: 'The boot entry and layer booted by default (imgbase boot --get-default)',
+  },
+  {
+    verb: 'boot --kernel-args',
+    url: '/v1/layers/:name/kernel-args',
+    param: 'name',
+    summary: 'The kernel arguments of a layer’s boot entry (imgbase boot --kernel-args NAME)',
+  },
 ] as const satisfies readonly ReadRoute[];
 
 /**
- * Verbs of core's `VerbResultSchemas` that the API does not serve yet, each on purpose (a test makes
- * sure every verb is either served or listed here). The boot verbs are being added to the engine and
- * CLI in parallel with this API; they get routes once their engine calls exist.
+ * Verbs of core's `VerbResultSchemas` that the API does not serve, each on purpose (a test makes sure
+ * every verb is either served or listed here). None: every verb of the CLI is served.
  */
-export const NOT_SERVED_YET: readonly string[] = [
-  'boot --list',
-  'boot --get-default',
+export const NOT_SERVED_YET: readonly Verb[] = [];
+
+/** The changing verbs, run as jobs (through the operation lock, as in the CLI). */
+export const MUTATING_VERBS = [
+  'layout --init',
+  'base --add',
+  'base --remove',
+  'layer --add',
   'boot --set-default',
   'boot --next',
-];
-
-/** The changing verbs, run as jobs. */
-export const MUTATING_VERBS = ['layout --init', 'base --add', 'base --remove', 'layer --add'] as const;
+  'boot --edit-kernel-args',
+] as const;
 export type MutatingVerb = (typeof MUTATING_VERBS)[number];
+
+/** What a job of this verb ends with: the `data` of `imgbase VERB --json` (core's schema of the verb). */
+export type JobResult<V extends MutatingVerb = MutatingVerb> = VerbResult<V>;
 
 /** `POST /v1/jobs`: a changing verb and its arguments, named as the CLI names them. */
 export type JobRequest = (
@@ -74,9 +95,25 @@ export type JobRequest = (
     }
   | { readonly verb: 'base --remove'; readonly args: { readonly name: string } }
   | { readonly verb: 'layer --add'; readonly args?: { readonly from?: string } }
+  | { readonly verb: 'boot --set-default'; readonly args: { readonly layer: string } }
+  | { readonly verb: 'boot --next'; readonly args: { readonly layer: string } }
+  | {
+      readonly verb: 'boot --edit-kernel-args';
+      readonly args: {
+        readonly layer: string;
+        readonly append?: readonly string[];
+        readonly delete?: readonly string[];
+      };
+    }
 ) & { readonly dryRun?: boolean };
 
 const nameText = { type: 'string', minLength: 1, maxLength: 255 } as const;
+/** Kernel arguments, as the CLI's repeated --append/--delete take them (the engine checks each one). */
+const kernelArgs = {
+  type: 'array',
+  maxItems: 64,
+  items: { type: 'string', minLength: 1, maxLength: 1024 },
+} as const;
 
 function jobBranch(verb: MutatingVerb, args: Record<string, unknown>, required: string[], argsRequired: boolean) {
   return {
@@ -110,6 +147,18 @@ export const JobRequestJsonSchema = {
     ),
     jobBranch('base --remove', { name: nameText }, ['name'], true),
     jobBranch('layer --add', { from: nameText }, [], false),
+    jobBranch('boot --set-default', { layer: nameText }, ['layer'], true),
+    jobBranch('boot --next', { layer: nameText }, ['layer'], true),
+    jobBranch(
+      'boot --edit-kernel-args',
+      {
+        layer: nameText,
+        append: { ...kernelArgs, description: 'arguments to add (key=value replaces the key’s value)' },
+        delete: { ...kernelArgs, description: 'arguments to take out (a bare key takes every value)' },
+      },
+      ['layer'],
+      true,
+    ),
   ],
 } as const;
 
@@ -135,16 +184,16 @@ export type Envelope<T = unknown> =
   | { readonly schemaVersion: typeof SCHEMA_VERSION; readonly verb: string; readonly error: SerializedError };
 
 /** A job, as `GET /v1/jobs/{id}` shows it (the `data` of an envelope whose verb is `job`). */
-export interface JobView {
+export interface JobView<V extends MutatingVerb = MutatingVerb> {
   readonly id: string;
-  readonly verb: MutatingVerb;
+  readonly verb: V;
   readonly args: Record<string, unknown>;
   readonly dryRun: boolean;
   readonly state: JobState;
   readonly createdAt: string;
   readonly finishedAt: string | null;
   /** When finished: the envelope `imgbase VERB --json` would have printed. */
-  readonly outcome: Envelope<ChangeResult> | null;
+  readonly outcome: Envelope<JobResult<V>> | null;
 }
 
 export const JobViewJsonSchema = {
@@ -178,6 +227,7 @@ export function httpStatusOf(code: ErrorCode | string): number {
     case 'E_SIZE_INVALID':
     case 'E_IMAGE_INVALID':
     case 'E_CONFIG_INVALID':
+    case 'E_KERNEL_ARG_INVALID':
       return 400;
     case 'E_NOT_ROOT':
       return 403;
@@ -186,6 +236,7 @@ export function httpStatusOf(code: ErrorCode | string): number {
     case 'E_VOLUME_NOT_FOUND':
     case 'E_NO_LAYOUT':
     case 'E_NOT_ON_LAYER':
+    case 'E_BOOT_ENTRY_NOT_FOUND':
       return 404;
     case 'E_LOCKED':
     case 'E_LAYOUT_EXISTS':
@@ -193,6 +244,12 @@ export function httpStatusOf(code: ErrorCode | string): number {
     case 'E_BASE_IN_USE':
     case 'E_NO_THIN_POOL':
     case 'E_CANCELLED':
+    // The host's boot setup does not allow it: none present, no one-shot, the last entry, a config
+    // file imgbased cannot read safely.
+    case 'E_NO_BOOTLOADER':
+    case 'E_BOOT_UNSUPPORTED':
+    case 'E_BOOT_LAST_ENTRY':
+    case 'E_BOOT_CONFIG_INVALID':
       return 409;
     default:
       return 500;

@@ -1,14 +1,23 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import {
-  type ChangeResult,
+  type BootDefault,
+  type BootList,
   errorFromJSON,
   type FreeSpace,
   type ImgbasedError,
   InternalError,
+  type KernelArgs,
   type LayoutView,
   type SerializedError,
 } from '@imgbased/core';
-import { DEFAULT_SOCKET_PATH, type Envelope, type JobRequest, type JobStreamEvent, type JobView } from './api.js';
+import {
+  DEFAULT_SOCKET_PATH,
+  type Envelope,
+  type JobRequest,
+  type JobResult,
+  type JobStreamEvent,
+  type JobView,
+} from './api.js';
 
 export interface ClientOptions {
   /** The daemon's Unix socket (default /run/imgbased/imgbased.sock). */
@@ -65,6 +74,18 @@ export class ImgbasedClient {
   async volumePath(name: string): Promise<string> {
     return (await this.get<{ path: string }>(`/v1/volumes/${encodeURIComponent(name)}/path`)).path;
   }
+  /** The boot entries (`imgbase boot --list`); `bootloader: null` and no entries when none is present. */
+  bootList(): Promise<BootList> {
+    return this.get('/v1/boot/entries');
+  }
+  /** The default boot entry and its layer (`imgbase boot --get-default`). */
+  bootDefault(): Promise<BootDefault> {
+    return this.get('/v1/boot/default');
+  }
+  /** The kernel arguments of a layer's boot entry (`imgbase boot --kernel-args LAYER`). */
+  kernelArgs(layer: string): Promise<KernelArgs> {
+    return this.get(`/v1/layers/${encodeURIComponent(layer)}/kernel-args`);
+  }
 
   // ---- changing: jobs ----
 
@@ -102,8 +123,12 @@ export class ImgbasedClient {
       }
     }
   }
-  /** Runs a changing verb to its end: its result, or its typed error. */
-  async run(job: JobRequest, onEvent?: (event: JobStreamEvent) => void, signal?: AbortSignal): Promise<ChangeResult> {
+  /** Runs a changing verb to its end: its result (the data of `imgbase VERB --json`), or its typed error. */
+  async run<J extends JobRequest>(
+    job: J,
+    onEvent?: (event: JobStreamEvent) => void,
+    signal?: AbortSignal,
+  ): Promise<JobResult<J['verb']>> {
     const id = await this.startJob(job);
     const abort = () => void this.cancel(id).catch(() => undefined);
     signal?.addEventListener('abort', abort, { once: true });
@@ -111,7 +136,8 @@ export class ImgbasedClient {
       for await (const event of this.events(id)) {
         onEvent?.(event);
         if (event.event === 'end') {
-          const outcome = event.data.outcome;
+          // The job's verb is the one requested: its outcome is that verb's data.
+          const outcome = (event.data as JobView<J['verb']>).outcome;
           if (outcome && 'data' in outcome) return outcome.data;
           throw outcome ? errorFromJSON(outcome.error) : new InternalError(`job ${id} ended without an outcome`);
         }

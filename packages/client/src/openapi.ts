@@ -5,6 +5,7 @@ import {
   httpStatusOf,
   JobRequestJsonSchema,
   JobViewJsonSchema,
+  MUTATING_VERBS,
   READ_ROUTES,
 } from './api.js';
 
@@ -62,6 +63,13 @@ export function openApiDocument(): Json {
         responses: {
           '200': success(route.verb, { $ref: `#/components/schemas/${resultName(route.verb)}` }),
           ...common,
+          ...(route.verb.startsWith('boot ')
+            ? {
+                '409': errorResponse(
+                  'E_NO_BOOTLOADER (the configured bootloader is not present), E_BOOT_CONFIG_INVALID',
+                ),
+              }
+            : {}),
         },
       },
     };
@@ -71,8 +79,7 @@ export function openApiDocument(): Json {
   paths['/v1/jobs'] = {
     post: {
       operationId: 'startJob',
-      summary:
-        'Start a changing verb (layout --init, base --add, base --remove, layer --add); answers at once with its id',
+      summary: `Start a changing verb (${MUTATING_VERBS.join(', ')}); answers at once with its id`,
       requestBody: {
         required: true,
         content: { 'application/json': { schema: { $ref: '#/components/schemas/JobRequest' } } },
@@ -156,10 +163,13 @@ function statusTable(): string {
     'E_NAME_INVALID',
     'E_NOT_ROOT',
     'E_BASE_NOT_FOUND',
+    'E_BOOT_ENTRY_NOT_FOUND',
     'E_NO_LAYOUT',
     'E_LOCKED',
     'E_BASE_EXISTS',
     'E_CANCELLED',
+    'E_NO_BOOTLOADER',
+    'E_BOOT_UNSUPPORTED',
     'E_COMMAND_FAILED',
   ];
   return codes.map((code) => `${code} ${httpStatusOf(code)}`).join(', ');

@@ -52,3 +52,24 @@ export function withStatus(stdout: string): { status: number; body: string } {
 
 /** A shell line that prints the jobId of the POST answer in FILE. */
 export const jobIdOf = (file: string) => `$(sed -n 's/.*"jobId": "\\([0-9a-f]*\\)".*/\\1/p' ${file})`;
+
+/**
+ * Gives the fixture a bootloader, so that layers get boot entries: the extlinux plugin on the /boot
+ * partition (vda1; ldlinux.sys is what marks extlinux as installed, nothing here boots), chosen in
+ * /etc/imgbased.conf, and a kernel and initrd in the root volume's /boot for `layout --init` to find
+ * (their content does not matter: they are copied, never run). Run it first, before `layout --init`.
+ */
+export const EXTLINUX_SETUP: Step = sh(
+  [
+    'mount /dev/vda1 /boot',
+    'mkdir -p /boot/extlinux',
+    ': > /boot/extlinux/ldlinux.sys',
+    "printf '[bootloader]\\nplugins = extlinux\\nboot_dir = /boot\\n' > /etc/imgbased.conf",
+    'mkdir -p /mnt/root',
+    'mount /dev/onn/root /mnt/root',
+    'mkdir -p /mnt/root/boot',
+    'echo kernel > /mnt/root/boot/vmlinuz-6.1.0-e2e',
+    'echo initrd > /mnt/root/boot/initrd.img-6.1.0-e2e',
+    'umount /mnt/root',
+  ].join(' && '),
+);
