@@ -1,5 +1,5 @@
 // Builds and caches what the VM boots: the uncompressed kernel (vmlinux) and our own tiny initramfs.
-import { chmod, copyFile, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { execa } from 'execa';
@@ -187,6 +187,23 @@ async function buildInitramfs(target: string, modules: string[], busybox: string
   }
 }
 
+/**
+ * Removes initramfs builds of an older init script, but only those no process resolved for an hour
+ * (prepare() touches the one it returns): a test process that resolved one before init.sh changed
+ * (assets are memoized per process) may still boot it.
+ */
+async function removeOldInitramfs(keep: string, prefix: string): Promise<void> {
+  const dir = path.dirname(keep);
+  for (const name of await readdir(dir)) {
+    if (!name.startsWith(prefix) || name === path.basename(keep) || name.includes('.lock') || name.includes('.tmp-')) {
+      continue;
+    }
+    const file = path.join(dir, name);
+    const info = await stat(file).catch(() => undefined);
+    if (info && Date.now() - info.mtimeMs > 3_600_000) await rm(file, { force: true });
+  }
+}
+
 let cached: Promise<VmAssets> | undefined;
 
 /**
@@ -230,9 +247,11 @@ async function prepare(): Promise<VmAssets> {
     () => fileExists(initramfs),
     async () => {
       await buildInitramfs(initramfs, modules, busybox, init);
-      await removeStaleSiblings(initramfs, `initramfs-${kernelVersion}-`);
+      await removeOldInitramfs(initramfs, `initramfs-${kernelVersion}-`);
     },
   );
+  const now = new Date();
+  await utimes(initramfs, now, now);
 
   const qboot = '/usr/share/qemu/qboot.rom';
   return { kernelVersion, vmlinux, initramfs, bios: fileExists(qboot) ? qboot : undefined };

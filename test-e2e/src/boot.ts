@@ -11,13 +11,28 @@ import { execa } from 'execa';
 import { ensureVmAssets, GUEST_MODULES } from './assets.ts';
 import { makeScratchDir } from './paths.ts';
 import { randomId, which } from './util.ts';
-import { VM_NAME_PREFIX } from './vm.ts';
+import { DEFAULT_TIMEOUT_MS, runInVm, VM_NAME_PREFIX } from './vm.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const PROOF_INIT_SCRIPT = path.join(here, 'boot-guest/imgbased-proof.sh');
 const INITRD_INIT = path.join(here, 'boot-guest/proof-initrd-init.sh');
 
 export type Firmware = 'seabios' | 'ovmf';
+
+/** OVMF split into code and variable store (Debian's ovmf package), for EFI variables kept across boots. */
+export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
+const OVMF_VARS_TEMPLATE = '/usr/share/OVMF/OVMF_VARS_4M.fd';
+/** OVMF with its variables in the image itself: nothing set in one boot is seen by the next. */
+const OVMF_VOLATILE = '/usr/share/ovmf/OVMF.fd';
+
+/**
+ * A fresh EFI variable store at `target`, for the boots of one test to share: `ovmfVars` of bootDisk,
+ * `uefi.vars` of runInVm (with OVMF_CODE).
+ */
+export async function makeOvmfVars(target: string): Promise<string> {
+  await copyFile(OVMF_VARS_TEMPLATE, target);
+  return target;
+}
 
 export interface DiskBootOptions {
   /** Raw disk image with a bootloader installed; /dev/vda (virtio) in the guest. */
@@ -27,6 +42,8 @@ export interface DiskBootOptions {
   extraDisks?: readonly string[];
   /** Index of the disk the firmware boots first (0: `disk`); default 0. */
   bootFrom?: number;
+  /** OVMF only: a writable variable store (makeOvmfVars) that outlives the boot; default: none kept. */
+  ovmfVars?: string;
   /** Whole boot, firmware to power-off; default 240 000 ms. */
   timeoutMs?: number;
   memoryMb?: number;
@@ -77,7 +94,7 @@ export async function bootDisk(options: DiskBootOptions): Promise<DiskBootResult
       '-device',
       `virtio-blk-pci,drive=d${i}${i === (options.bootFrom ?? 0) ? ',bootindex=0' : ''}`,
     ]),
-    ...(options.firmware === 'ovmf' ? ['-bios', '/usr/share/ovmf/OVMF.fd'] : []),
+    ...(options.firmware === 'ovmf' ? ovmfArgs(options.ovmfVars) : []),
   ];
   try {
     await execa(await which('qemu-system-x86_64'), args, {
@@ -91,6 +108,63 @@ export async function bootDisk(options: DiskBootOptions): Promise<DiskBootResult
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+function ovmfArgs(vars: string | undefined): string[] {
+  if (vars === undefined) return ['-bios', OVMF_VOLATILE];
+  return [
+    '-drive',
+    `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`,
+    '-drive',
+    `if=pflash,format=raw,unit=1,file=${vars}`,
+  ];
+}
+
+/**
+ * An ESP (GPT, FAT) whose systemd-boot boots the harness VM's own kernel and initramfs, for runInVm's
+ * `uefi.disk`: a harness that a real bootloader booted, as `bootctl set-oneshot` requires (it checks
+ * the LoaderInfo variable that systemd-boot sets at each boot). Built in a VM (no FAT tools needed on
+ * the host). `timeoutMs` bounds the runInVm calls that boot it (the guest's own watchdog).
+ */
+export async function buildHarnessEsp(target: string, { timeoutMs = DEFAULT_TIMEOUT_MS } = {}): Promise<string> {
+  const { kernelVersion, initramfs } = await ensureVmAssets();
+  // runInVm's kernel arguments (it cannot pass them when a bootloader loads the kernel), but for
+  // pci=noacpi: under OVMF the PCI interrupts are routed through ACPI, and virtio hangs without it.
+  const options = [
+    'console=ttyS0',
+    'quiet',
+    'panic=-1',
+    'norandmaps',
+    'cryptomgr.notests',
+    'rdinit=/init',
+    `e2e.watchdog=${Math.ceil(timeoutMs / 1000) + 30}`,
+  ].join(' ');
+  const run = await runInVm({
+    command: [
+      'sh',
+      '-c',
+      `set -e
+printf 'label: gpt\n,,U\n' | sfdisk -q /dev/vda
+mkfs.vfat /dev/vda1 >&2
+mkdir -p /mnt/esp && mount -t vfat /dev/vda1 /mnt/esp
+mkdir -p /mnt/esp/EFI/BOOT /mnt/esp/loader/entries
+cp /usr/lib/systemd/boot/efi/systemd-bootx64.efi /mnt/esp/EFI/BOOT/BOOTX64.EFI
+cp /boot/vmlinuz-$1 /mnt/esp/vmlinuz
+cp "$2" /mnt/esp/initramfs
+printf 'timeout 0\ndefault harness.conf\n' > /mnt/esp/loader/loader.conf
+printf 'title imgbased e2e harness\nlinux /vmlinuz\ninitrd /initramfs\noptions %s\n' "$3" > /mnt/esp/loader/entries/harness.conf
+umount /mnt/esp`,
+      'sh',
+      kernelVersion,
+      initramfs,
+      options,
+    ],
+    disks: [{ path: target, sizeBytes: 64 * 1024 ** 2 }],
+  });
+  if (run.exitCode !== 0) {
+    throw new Error(`buildHarnessEsp: exit ${run.exitCode}\n${run.stderr}\n${run.consoleTail}`);
+  }
+  return target;
 }
 
 export function parseProof(console: string): BootProof | undefined {

@@ -28,6 +28,20 @@ export interface VmRunOptions {
   memoryMb?: number;
   /** Aborting kills the VM; runInVm then rejects with a VmError. */
   signal?: AbortSignal;
+  /**
+   * PID 1 of the guest: `busybox` (default), our init runs the command itself; `systemd`, the host's
+   * systemd boots a minimal unit set and runs the command as a oneshot service (for tests of units,
+   * socket activation, the journal). Output and exit code come back the same way. See guest/init.sh.
+   */
+  init?: 'busybox' | 'systemd';
+  /**
+   * Boot through UEFI and a bootloader instead of QEMU's -kernel, for commands that need a system a
+   * UEFI bootloader booted (e.g. `bootctl set-oneshot`): OVMF's `code` and `vars` become its two flash
+   * drives (`vars` writable, so EFI variables set in the guest persist there) and `disk`, an ESP whose
+   * bootloader loads this harness's kernel and initramfs (`buildHarnessEsp`), is attached after `disks`
+   * and booted first.
+   */
+  uefi?: { code: string; vars: string; disk: string };
 }
 
 export interface VmRunResult {
@@ -91,6 +105,26 @@ export function jobScript(options: Pick<VmRunOptions, 'command' | 'env' | 'cwd'>
   return `${lines.join('\n')}\n`;
 }
 
+/** QEMU arguments of VmRunOptions.uefi: the firmware's flash drives. */
+function uefiFirmwareArgs(uefi: NonNullable<VmRunOptions['uefi']>): string[] {
+  return [
+    '-drive',
+    `if=pflash,format=raw,unit=0,readonly=on,file=${qemuEscape(path.resolve(uefi.code))}`,
+    '-drive',
+    `if=pflash,format=raw,unit=1,file=${qemuEscape(path.resolve(uefi.vars))}`,
+  ];
+}
+
+/** QEMU arguments of VmRunOptions.uefi: the boot disk, the last PCI device so the caller's disks keep their names. */
+function uefiDiskArgs(uefi: NonNullable<VmRunOptions['uefi']>, index: number): string[] {
+  return [
+    '-drive',
+    `file=${qemuEscape(path.resolve(uefi.disk))},if=none,id=d${index},format=raw,cache=unsafe`,
+    '-device',
+    `virtio-blk-pci,drive=d${index},bootindex=0`,
+  ];
+}
+
 async function ensureDisk(disk: VmDisk): Promise<void> {
   const exists = await stat(disk.path).then(
     () => true,
@@ -145,6 +179,7 @@ export async function runInVm(options: VmRunOptions): Promise<VmRunResult> {
       'pci=noacpi',
       'rdinit=/init',
       `e2e.watchdog=${Math.ceil(timeoutMs / 1000) + 30}`,
+      ...(options.init === 'systemd' ? ['e2e.init=systemd'] : []),
     ].join(' ');
     const args = [
       '-name',
@@ -155,7 +190,7 @@ export async function runInVm(options: VmRunOptions): Promise<VmRunResult> {
       '1', // measured faster than 2 under TCG
       '-m',
       String(options.memoryMb ?? 1024),
-      ...(assets.bios ? ['-bios', assets.bios] : []),
+      ...(assets.bios && !options.uefi ? ['-bios', assets.bios] : []),
       '-nodefaults',
       '-no-user-config',
       '-display',
@@ -163,12 +198,9 @@ export async function runInVm(options: VmRunOptions): Promise<VmRunResult> {
       '-serial',
       `file:${qemuEscape(consoleLog)}`,
       '-no-reboot',
-      '-kernel',
-      assets.vmlinux,
-      '-initrd',
-      assets.initramfs,
-      '-append',
-      append,
+      ...(options.uefi
+        ? uefiFirmwareArgs(options.uefi)
+        : ['-kernel', assets.vmlinux, '-initrd', assets.initramfs, '-append', append]),
       '-fsdev',
       'local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap',
       '-device',
@@ -183,6 +215,7 @@ export async function runInVm(options: VmRunOptions): Promise<VmRunResult> {
         '-device',
         `virtio-blk-pci,drive=d${i}`,
       ]),
+      ...(options.uefi ? uefiDiskArgs(options.uefi, disks.length) : []),
     ];
 
     const started = Date.now();

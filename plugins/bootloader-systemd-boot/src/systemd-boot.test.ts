@@ -108,10 +108,24 @@ describe('SystemdBootBootloader', () => {
     const before = files.snapshot();
     await expect(p.setDefault('nope')).rejects.toMatchObject({ code: 'E_BOOT_ENTRY_NOT_FOUND' });
     await expect(p.setNextBoot(id('B-1-0+2'))).rejects.toMatchObject({ code: 'E_BOOT_UNSUPPORTED' });
+    // Booted with UEFI but efivarfs not mounted, or by another loader: bootctl would refuse, so do we.
+    files.dirs.add(EFIVARS);
+    expect((await p.capabilities()).nativeOneShot).toBe(false);
+    await expect(p.setNextBoot(id('B-1-0+2'))).rejects.toMatchObject({ code: 'E_BOOT_UNSUPPORTED' });
     expect(files.snapshot()).toBe(before);
-    files.dirs.add('/sys/firmware/efi/efivars');
+    expect(runner.commandLines.filter((l) => l.startsWith('bootctl'))).toEqual([]);
+    files.files.set(`${EFIVARS}/LoaderInfo-${LOADER_GUID}`, efiString('systemd-boot 252'));
+    expect((await p.capabilities()).nativeOneShot).toBe(true);
     await p.setNextBoot(id('B-1-0+2'));
     expect(runner.commandLines).toContain(`bootctl --esp-path=${ESP} set-oneshot ${id('B-1-0+2')}.conf`);
+  });
+
+  it('reads the one-shot entry from LoaderEntryOneShot', async () => {
+    const p = plugin();
+    await p.writeEntries([layer('B-1-0+1', fromHost), layer('B-1-0+2', fromHost)]);
+    expect((await p.state()).nextId).toBeUndefined();
+    files.files.set(`${EFIVARS}/LoaderEntryOneShot-${LOADER_GUID}`, efiString(`${id('B-1-0+2')}.conf`));
+    expect((await p.state()).nextId).toBe(id('B-1-0+2'));
   });
 
   it('leaves a corrupted configuration byte for byte as it was', async () => {
@@ -152,6 +166,15 @@ describe('SystemdBootBootloader', () => {
     expect(withDefault('', 'new')).toBe('default new.conf\n');
   });
 });
+
+const EFIVARS = '/sys/firmware/efi/efivars';
+const LOADER_GUID = '4a67b082-0a4c-41cf-b6c7-440b29bb8c4f';
+
+/** An efivarfs file as the kernel shows it (4 bytes of attributes, then the NUL-ended UTF-16LE string), as latin1. */
+function efiString(value: string): string {
+  const attributes = Buffer.from([0x07, 0, 0, 0]); // non-volatile, boot service, runtime
+  return Buffer.concat([attributes, Buffer.from(`${value}\0`, 'utf16le')]).toString('latin1');
+}
 
 /** The files of a layer's installed entry, as a source. */
 function kept(layer: string): DesiredBootEntry['files'] {

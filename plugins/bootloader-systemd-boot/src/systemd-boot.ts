@@ -36,6 +36,11 @@ import { inject, injectable } from 'tsyringe';
 const NON_ATOMIC_FS = new Set(['vfat', 'msdos', 'exfat', 'fat']);
 const LOADER_GUID = '4a67b082-0a4c-41cf-b6c7-440b29bb8c4f';
 const EFIVARS = '/sys/firmware/efi/efivars';
+/**
+ * Set at each boot by a loader that implements the Boot Loader Interface (systemd-boot). Where it is
+ * missing (no UEFI, efivarfs not mounted, another loader) `bootctl set-oneshot` refuses to run.
+ */
+const LOADER_INFO = `${EFIVARS}/LoaderInfo-${LOADER_GUID}`;
 const ESP_CANDIDATES = ['/efi', '/boot/efi', '/boot'];
 
 /** `default` in loader.conf is a glob over entry ids, which end in `.conf` in systemd-boot. */
@@ -93,7 +98,7 @@ export class SystemdBootBootloader implements Bootloader {
   async capabilities(context?: OperationContext): Promise<BootloaderCapabilities> {
     return {
       atomicSwap: await this.atomicHere(context),
-      nativeOneShot: await this.ops.exists(EFIVARS),
+      nativeOneShot: await this.ops.exists(LOADER_INFO),
       nativeBootCounting: true,
     };
   }
@@ -164,8 +169,11 @@ export class SystemdBootBootloader implements Bootloader {
     const { esp } = await this.paths();
     const { files } = await this.read();
     if (!files.some((f) => f.id === entryId)) throw new BootEntryNotFoundError(entryId, this.name);
-    if (!(await this.ops.exists(EFIVARS))) {
-      throw new BootUnsupportedError(this.name, 'boot an entry once here: no EFI variables (not booted with UEFI)');
+    if (!(await this.ops.exists(LOADER_INFO))) {
+      throw new BootUnsupportedError(
+        this.name,
+        'boot an entry once here: no LoaderInfo EFI variable (not booted by systemd-boot with UEFI, or efivarfs not mounted)',
+      );
     }
     await this.runner.run(
       { argv: ['bootctl', `--esp-path=${esp}`, 'set-oneshot', loaderId(entryId)], mutates: true },

@@ -11,16 +11,28 @@ import {
   PROOF_INIT_SCRIPT,
   repoRoot,
   runInVm,
+  type VmRunOptions,
 } from '../../src/index.ts';
 
 export const IMGBASE = path.join(repoRoot, 'apps/cli/bin/imgbase');
+/** Time limit of one harness VM run (the guest watchdog of buildHarnessEsp is derived from it too). */
+export const HARNESS_TIMEOUT_MS = 300_000;
+
+/** How the harness VM boots (`uefi`: through OVMF and systemd-boot, see VmRunOptions). */
+export type HarnessBoot = Pick<VmRunOptions, 'uefi'>;
 
 /** Runs a shell script in the harness VM with the disk attached; fails the test on a non-zero exit. */
-export async function inVm(disk: string, script: string, extraDisks: readonly string[] = []): Promise<string> {
+export async function inVm(
+  disk: string,
+  script: string,
+  extraDisks: readonly string[] = [],
+  vm: HarnessBoot = {},
+): Promise<string> {
   const run = await runInVm({
     command: ['sh', '-c', `set -e\n${script}`],
     disks: [{ path: disk }, ...extraDisks.map((path) => ({ path }))],
-    timeoutMs: 300_000,
+    timeoutMs: HARNESS_TIMEOUT_MS,
+    ...vm,
   });
   expect(run.exitCode, `${run.stdout}\n${run.stderr}\n${run.consoleTail}`).toBe(0);
   return run.stdout;
@@ -96,10 +108,11 @@ ${close}`,
 }
 
 /** Runs imgbase commands on the prepared disk (boot partition mounted, config in place). */
-export function imgbaseOn(fixture: BootFixture, commands: string): Promise<string> {
+export function imgbaseOn(fixture: BootFixture, commands: string, vm: HarnessBoot = {}): Promise<string> {
   return inVm(
     fixture.disk,
     `${fixture.open}\n${commands.replace(/^imgbase /gm, `${IMGBASE} `)}\n${fixture.close}`,
     fixture.extraDisks,
+    vm,
   );
 }
