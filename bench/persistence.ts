@@ -15,10 +15,13 @@
 // ext4 `lifetime_write_kbytes` of the new layer's file system (/sys/fs/ext4/loopN/, read after
 // `sync -f`) counts what reached its device, with metadata and journal. "Changed bytes" is the size of
 // the files the admin added or modified: what any file-level tool must write at least.
+//
+// CPU time (user + system of the child and every command it ran) is reported beside wall time, and the
+// load average before and after the runs: on a shared machine, load moves wall time far more than CPU.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, open, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
@@ -30,6 +33,8 @@ const POLICY = { paths: ['/etc', '/srv'], excludes: [], onConflict: 'keep-admin'
 
 interface ChildResult {
   ms: number;
+  /** CPU time (user + system) of the child and the commands it ran: what load on a shared machine does not change. */
+  cpuMs: number;
   writeBytes: number;
   report?: {
     copied: number;
@@ -47,15 +52,19 @@ async function child(subject: Subject, oldBase: string, oldLayer: string, newLay
   const load = (rel: string) => import(pathToFileURL(path.join(repoRoot, rel)).href);
   const { ExecaCommandRunner } = await load('packages/system/dist/index.js');
   const runner = new ExecaCommandRunner({ dryRun: false });
+  // The plugin's code is loaded before the clock starts: the carry-over alone is timed.
+  const module =
+    subject === 'persistence-rsync'
+      ? await load('plugins/persistence-rsync/dist/index.js')
+      : subject === 'persistence-tar-diff'
+        ? await load('plugins/persistence-tar-diff/dist/index.js')
+        : undefined;
+  const cpuBefore = await cpuTicks();
   const started = performance.now();
   let report: ChildResult['report'];
-  if (subject === 'rsync -aHAX (baseline)') {
+  if (module === undefined) {
     await execa('rsync', ['-aHAX', '--relative', `${oldLayer}/./etc`, `${oldLayer}/./srv`, `${newLayer}/`]);
   } else {
-    const module =
-      subject === 'persistence-rsync'
-        ? await load('plugins/persistence-rsync/dist/index.js')
-        : await load('plugins/persistence-tar-diff/dist/index.js');
     const Plugin = subject === 'persistence-rsync' ? module.RsyncPersistence : module.TarDiffPersistence;
     // IMGBASED_BENCH_STEPS=1 prints each step and command with its time since the start (stderr).
     const context = process.env.IMGBASED_BENCH_STEPS
@@ -81,7 +90,14 @@ async function child(subject: Subject, oldBase: string, oldLayer: string, newLay
   const ms = performance.now() - started;
   const io = await readFile('/proc/self/io', 'utf8');
   const writeBytes = Number(/^write_bytes: (\d+)/m.exec(io)![1]);
-  process.stdout.write(`${JSON.stringify({ ms, writeBytes, report } satisfies ChildResult)}\n`);
+  const cpuMs = (await cpuTicks()) - cpuBefore;
+  process.stdout.write(`${JSON.stringify({ ms, cpuMs, writeBytes, report } satisfies ChildResult)}\n`);
+}
+
+/** utime + stime + cutime + cstime of this process (its reaped commands included), in ms (clock ticks of 10 ms). */
+async function cpuTicks(): Promise<number> {
+  const fields = (await readFile('/proc/self/stat', 'utf8')).split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 10;
 }
 
 // ---- parent: trees, runs, ratios ----
@@ -210,9 +226,11 @@ async function parent(rounds: number, smallFiles: number): Promise<void> {
     mount(path.join(work, 'layer.img'), dirs.layer!, true);
     mount(baseImage, dirs.base!, true);
 
+    // The machine may be shared: the load average before and after the runs goes with the results.
+    const loadBefore = loadavg();
     const runs = new Map<
       Subject,
-      { ms: number; writeBytes: number; fsBytes: number; report?: ChildResult['report'] }[]
+      { ms: number; cpuMs: number; writeBytes: number; fsBytes: number; report?: ChildResult['report'] }[]
     >();
     for (let round = 0; round < rounds; round++) {
       for (const subject of SUBJECTS) {
@@ -237,7 +255,7 @@ async function parent(rounds: number, smallFiles: number): Promise<void> {
         runs.set(subject, [...(runs.get(subject) ?? []), { ...result, fsBytes }]);
         if (process.env.IMGBASED_BENCH_STEPS) console.error(out.stderr);
         console.error(
-          `round ${round + 1} ${subject}: ${result.ms.toFixed(0)} ms, ${(result.writeBytes / 1e6).toFixed(1)} MB written`,
+          `round ${round + 1} ${subject}: ${result.ms.toFixed(0)} ms (cpu ${result.cpuMs} ms), ${(result.writeBytes / 1e6).toFixed(1)} MB written`,
         );
         umount(dirs.new!);
         await rm(image);
@@ -249,6 +267,7 @@ async function parent(rounds: number, smallFiles: number): Promise<void> {
       return {
         subject: s,
         ms: median(r.map((x) => x.ms)),
+        cpuMs: median(r.map((x) => x.cpuMs)),
         writeBytes: median(r.map((x) => x.writeBytes)),
         fsBytes: median(r.map((x) => x.fsBytes)),
         report: r[0]!.report,
@@ -261,12 +280,18 @@ async function parent(rounds: number, smallFiles: number): Promise<void> {
     );
     for (const s of summary) {
       console.log(
-        `  ${s.subject.padEnd(24)} ${s.ms.toFixed(0).padStart(6)} ms  ${(s.ms / baseline.ms).toFixed(2)}× rsync's time;` +
+        `  ${s.subject.padEnd(24)} ${s.ms.toFixed(0).padStart(6)} ms  ${(s.ms / baseline.ms).toFixed(2)}× rsync's time` +
+          ` (cpu ${s.cpuMs} ms, ${(s.cpuMs / baseline.cpuMs).toFixed(2)}× rsync's);` +
           ` written ${mb(s.writeBytes)} (${(s.writeBytes / changedBytes).toFixed(2)}× changed, ${(s.writeBytes / baseline.writeBytes).toFixed(2)}× rsync's);` +
           ` ext4 device writes ${mb(s.fsBytes)} (${(s.fsBytes / changedBytes).toFixed(2)}× changed)` +
           (s.report ? `; report: ${JSON.stringify({ ...s.report, delta: undefined })}` : ''),
       );
     }
+    const load = {
+      before: loadBefore.map((l) => Number(l.toFixed(2))),
+      after: loadavg().map((l) => Number(l.toFixed(2))),
+    };
+    console.log(`  load average (1, 5, 15 min) before ${load.before.join(', ')}, after ${load.after.join(', ')}`);
     const tarDiff = summary[2]!;
     console.log(
       `  targets: tar-diff time ≤ 1.0× rsync: ${(tarDiff.ms / baseline.ms).toFixed(2)}× ${tarDiff.ms <= baseline.ms ? 'met' : 'NOT met'};` +
@@ -276,7 +301,7 @@ async function parent(rounds: number, smallFiles: number): Promise<void> {
     await mkdir(resultsDir, { recursive: true });
     await writeFile(
       path.join(resultsDir, `persistence-${new Date().toISOString().replaceAll(':', '-')}.json`),
-      `${JSON.stringify({ changedBytes, smallFiles, rounds, summary, runs: Object.fromEntries(runs) }, null, 2)}\n`,
+      `${JSON.stringify({ changedBytes, smallFiles, rounds, load, summary, runs: Object.fromEntries(runs) }, null, 2)}\n`,
     );
   } finally {
     for (const m of [...mounts].reverse()) {

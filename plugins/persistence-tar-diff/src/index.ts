@@ -1,6 +1,9 @@
 /**
  * @packageDocumentation
- * imgbased persistence plugin `tar-diff`: a three-way carry-over of the admin's changes, packed as a
- * tar delta with deletion markers (GNU tar, through the CommandRunner).
+ * imgbased persistence plugin `tar-diff`: a three-way carry-over of the admin's changes, streamed from
+ * the old layer into the new one (GNU tar, through the CommandRunner), recorded as a manifest with
+ * digests and deletion markers; the tar delta is exported from it on demand.
  */
-export { TarDiffPersistence } from './tar-diff-persistence.js';
+export type { EntryState, Manifest, ManifestEntry, Outcome } from './manifest.js';
+export { MANIFEST_FORMAT } from './manifest.js';
+export { DEFAULT_DELTA_DIRECTORY, DELTA_MANIFEST, TarDiffPersistence } from './tar-diff-persistence.js';

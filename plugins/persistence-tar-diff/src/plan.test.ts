@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { type Probe, planCarryOver } from './plan.js';
-import type { Entry, Tree } from './tree.js';
+import type { Entry } from './tree.js';
+
+type Tree = Map<string, Entry>;
 
 let inode = 100;
 function entry(type: string, extra: Partial<Entry> = {}): Entry {

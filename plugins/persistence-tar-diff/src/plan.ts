@@ -1,5 +1,5 @@
 import type { ConflictPolicy, PersistenceConflict } from '@imgbased/core';
-import type { Entry, Tree } from './tree.js';
+import { type Entry, inParallel, sameQuick, sameRecord, type Tree } from './tree.js';
 
 /** How one path differs between two trees. */
 export type Change = 'same' | 'added' | 'deleted' | 'modified' | 'metadata';
@@ -10,6 +10,8 @@ export interface Probe {
   sameContent(left: 'base' | 'layer' | 'new', right: 'base' | 'layer' | 'new', path: string): Promise<boolean>;
   /** Extended attributes (SELinux label, ACLs, capabilities, user.*) of paths, as comparable strings. */
   xattrs(tree: 'base' | 'layer' | 'new', paths: readonly string[]): Promise<Map<string, string>>;
+  /** Told the admin's changed paths as soon as they are known: it may start reading their xattrs. */
+  changed?(paths: readonly string[]): void;
 }
 
 export interface PlannedConflict extends PersistenceConflict {}
@@ -51,6 +53,11 @@ export async function classify(
   const out = new Map<string, Change>();
   const deep: string[] = [];
   for (const path of paths) {
+    // The fast path of 50,000 untouched entries: one string comparison, nothing parsed.
+    if (clone && sameRecord(left.tree, right.tree, path)) {
+      out.set(path, 'same');
+      continue;
+    }
     const l = left.tree.get(path);
     const r = right.tree.get(path);
     if (l === undefined && r === undefined) out.set(path, 'same');
@@ -67,7 +74,7 @@ export async function classify(
     (p) => left.tree.get(p)!.type === 'f' && (clone || left.tree.get(p)!.mtime !== right.tree.get(p)!.mtime),
   );
   const contentSame = new Map<string, boolean>();
-  await inBatches(files, 16, async (p) => {
+  await inParallel(files, 16, async (p) => {
     contentSame.set(p, await probe.sameContent(left.name, right.name, p));
   });
   const rest = deep.filter((p) => contentSame.get(p) !== false);
@@ -80,34 +87,36 @@ export async function classify(
   return out;
 }
 
-async function inBatches<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(width, items.length) }, async () => {
-      while (next < items.length) await work(items[next++]!);
-    }),
-  );
-}
-
 const parentOf = (p: string) => p.slice(0, p.lastIndexOf('/')) || '/';
 const byDepthDesc = (a: string, b: string) => b.split('/').length - a.split('/').length || (a < b ? -1 : 1);
 
 /**
  * The three-way plan. `skip` are paths merged elsewhere (the account databases). Nothing is written:
- * a conflict under `fail` is only listed with resolution `failed`.
+ * a conflict under `fail` is only listed with resolution `failed`. The admin's changes are found before
+ * the new layer's listing is awaited, so that the two overlap.
  */
 export async function planCarryOver(
-  trees: { readonly base: Tree; readonly layer: Tree; readonly next: Tree },
+  trees: { readonly base: Tree; readonly layer: Tree; readonly next: Tree | Promise<Tree> },
   probe: Probe,
   policyFor: (path: string) => ConflictPolicy,
   skip: ReadonlySet<string>,
 ): Promise<Plan> {
-  const { base, layer, next } = trees;
-  const all = [...new Set([...base.keys(), ...layer.keys()])].filter((p) => !skip.has(p)).sort();
-  const admin = await classify(all, { name: 'base', tree: base }, { name: 'layer', tree: layer }, probe, true);
+  const { base, layer } = trees;
+  // The layer is a block-level snapshot of the base: an entry whose raw record (inode, ctime, mtime,
+  // size, mode, owner, link) is the same in both is untouched, and only the others are classified.
+  const candidates: string[] = [];
+  for (const p of base.keys()) if (!skip.has(p) && !sameRecord(base, layer, p)) candidates.push(p);
+  for (const p of layer.keys()) if (!base.has(p) && !skip.has(p)) candidates.push(p);
+  const admin = await classify(candidates, { name: 'base', tree: base }, { name: 'layer', tree: layer }, probe, true);
   const changes = new Map<string, Exclude<Change, 'same'>>();
-  for (const [p, c] of admin) if (c !== 'same') changes.set(p, c);
+  for (const p of candidates.sort()) {
+    const c = admin.get(p)!;
+    if (c !== 'same') changes.set(p, c);
+  }
   const changed = [...changes.keys()];
+  probe.changed?.(changed);
+  // The new layer is only needed from here on: its listing may still be coming (it is the cold one).
+  const next = await trees.next;
   const onNew = await classify(changed, { name: 'base', tree: base }, { name: 'new', tree: next }, probe, false);
   // Was the new base's change the same as the admin's? Only asked where both changed.
   const both = changed.filter((p) => onNew.get(p) !== 'same');
@@ -177,14 +186,25 @@ export async function planCarryOver(
   }
 
   // Hard links: every name of an inode that is carried over is carried with it.
-  const byInode = new Map<number, string[]>();
-  for (const [p, e] of layer)
-    if (e.type === 'f' && e.nlink > 1 && !skip.has(p)) byInode.set(e.ino, [...(byInode.get(e.ino) ?? []), p]);
+  // (The inode index is built only when such a file is carried: it needs every entry of the layer.)
+  let byInode: Map<number, string[]> | undefined;
+  const namesOf = (ino: number): string[] => {
+    if (byInode === undefined) {
+      byInode = new Map();
+      for (const p of layer.keys()) {
+        const r = layer.record?.(p);
+        if (r !== undefined && (r[0] !== 'f' || r.slice(r.lastIndexOf('\0') + 1).split(' ')[1] === '1')) continue;
+        const e = layer.get(p)!;
+        if (e.type === 'f' && e.nlink > 1 && !skip.has(p)) byInode.set(e.ino, [...(byInode.get(e.ino) ?? []), p]);
+      }
+    }
+    return byInode.get(ino) ?? [];
+  };
   const pack = new Set([...changes].filter(([, c]) => c !== 'deleted').map(([p]) => p));
   for (const p of [...apply]) {
     const e = layer.get(p);
     if (e?.type !== 'f' || e.nlink < 2) continue;
-    for (const q of byInode.get(e.ino) ?? []) {
+    for (const q of namesOf(e.ino)) {
       pack.add(q);
       if (!conflicts.has(q)) apply.add(q);
     }
@@ -192,14 +212,23 @@ export async function planCarryOver(
 
   const remove = [...apply].filter((p) => next.has(p) && (!layer.has(p) || layer.get(p)!.type !== next.get(p)!.type));
   const extract = [...apply].filter((p) => layer.has(p)).sort();
-  const keptFromNewBase = [...new Set([...base.keys(), ...next.keys()])]
-    .filter((p) => !skip.has(p) && !changes.has(p) && !apply.has(p))
-    .filter((p) => {
+  // What the new base changed where the admin did not: a pass over both listings, made when it is first
+  // read (the caller reads it while tar streams, so that it costs no time of its own).
+  let kept: string[] | undefined;
+  const keptFromNewBase = (): string[] => {
+    if (kept !== undefined) return kept;
+    kept = [];
+    const list = kept;
+    const keptIfChanged = (p: string) => {
+      if (skip.has(p) || changes.has(p) || apply.has(p) || sameQuick(base, next, p)) return;
       const b = base.get(p);
       const n = next.get(p);
-      return b === undefined || n === undefined || !quickEqual(b, n);
-    })
-    .sort();
+      if (b === undefined || n === undefined || !quickEqual(b, n)) list.push(p);
+    };
+    for (const p of base.keys()) keptIfChanged(p);
+    for (const p of next.keys()) if (!base.has(p)) keptIfChanged(p);
+    return list.sort();
+  };
   return {
     changes,
     pack: [...pack].sort(),
@@ -208,7 +237,9 @@ export async function planCarryOver(
     save: [...save].sort(),
     copied: extract,
     deleted: [...apply].filter((p) => !layer.has(p)).sort(),
-    keptFromNewBase,
+    get keptFromNewBase() {
+      return keptFromNewBase();
+    },
     conflicts: [...conflicts.values()].sort((a, b) => (a.path < b.path ? -1 : 1)),
   };
 }

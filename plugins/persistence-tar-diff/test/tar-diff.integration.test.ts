@@ -118,17 +118,98 @@ describe('TarDiffPersistence on ext4 loop devices', () => {
         },
       ],
     });
-    // The delta is kept: the admin's changes with their metadata, and the deletion markers.
-    const members = (await tool(['tar', '-tf', report.delta!])).stdout.trim().split('\n');
-    expect(members).toContain('.imgbased-delta.json');
-    expect(members).toEqual(expect.arrayContaining(['etc/new.conf', 'etc/conflict.conf', 'root/bin/suid']));
-    expect(members).not.toContain('etc/hosts');
-    const manifest = JSON.parse((await tool(['tar', '-xOf', report.delta!, '.imgbased-delta.json'])).stdout);
+    // The record is kept: a manifest of the admin's changes with digests, and the deletion markers.
+    expect(report.delta!.startsWith(join(newLayer, 'var/lib/imgbased/persistence/'))).toBe(true);
+    const manifest = JSON.parse(await readFile(report.delta!, 'utf8'));
     expect(manifest.deleted).toEqual(['/etc/todelete.conf']);
     expect(manifest.changes['/etc/xattr.conf']).toBe('metadata');
     expect(manifest.changes['/etc/chmod.conf']).toBe('metadata');
     expect(manifest.changes['/etc/edited.conf']).toBe('modified');
-    expect(report.delta!.startsWith(join(newLayer, 'var/lib/imgbased/persistence/'))).toBe(true);
+    expect(manifest.changes['/etc/hosts']).toBeUndefined();
+    const byPath = new Map<string, { after: { xattrs: string } }>(
+      manifest.entries.map((e: { path: string; after: { xattrs: string } }) => [e.path, e]),
+    );
+    const sha = (await tool(['sha256sum', join(oldLayer, 'etc/edited.conf')])).stdout.split(' ')[0];
+    expect(byPath.get('/etc/edited.conf')).toMatchObject({
+      change: 'modified',
+      outcome: 'applied',
+      before: { type: 'f', size: 4 },
+      after: { type: 'f', mode: 0o644, size: 4, sha256: sha },
+    });
+    expect(byPath.get('/etc/todelete.conf')).toMatchObject({ outcome: 'applied', after: null });
+    expect(byPath.get('/etc/conflict.conf')).toMatchObject({ outcome: 'took-new-saved-admin' });
+    expect(byPath.get('/root/bin/suid')).toMatchObject({ after: { mode: 0o4755 } });
+    expect(byPath.get('/etc/hl-b')).toMatchObject({ after: { hardLinkTo: '/etc/hl-a' } });
+    expect(byPath.get('/etc/xattr.conf')?.after.xattrs).toMatch(/^[0-9a-f]{64}$/);
+
+    // Exported on demand as a tar delta (from the old layer, checked against the record) and re-applied
+    // onto another new layer: the same result as the carry-over, the account files aside.
+    const tar = join(scratch.work, `delta-${layers}.tar`);
+    await plugin.exportDelta(report.delta!, oldLayer, tar);
+    const members = (await tool(['tar', '-tf', tar])).stdout.trim().split('\n');
+    expect(members).toContain('.imgbased-delta.json');
+    expect(members).toEqual(expect.arrayContaining(['etc/new.conf', 'etc/conflict.conf', 'root/bin/suid']));
+    expect(members).not.toContain('etc/hosts');
+    const again = await freshNewLayer();
+    const reapplied = await plugin.applyDelta(tar, again, policy);
+    expect(reapplied.copied).toEqual([...FROM_LAYER].sort());
+    expect(reapplied.deleted).toEqual(['/etc/todelete.conf']);
+    expect(reapplied.conflicts).toEqual([
+      expect.objectContaining({ path: '/etc/conflict.conf', resolution: 'took-new-saved-admin' }),
+    ]);
+    const other = await describeTree(again, [...ROOTS, 'usr']);
+    for (const p of ['/var', '/var/lib', '/var/lib/imgbased', '/var/lib/imgbased/persistence']) other.delete(p);
+    expect(compared(other)).toEqual(compared(after));
+  });
+
+  it('refuses to export from a tree that moved on, and to apply a delta that does not match its manifest', async () => {
+    const newLayer = await freshNewLayer();
+    const keepAdmin = { ...policy, conflictRules: [] };
+    const report = await plugin.carryOver({ oldBase, oldLayer, newLayer }, keepAdmin, { dryRun: false });
+    // Under keep-admin the new layer holds every change: a source as good as the old layer, until one changes.
+    const fromNew = await plugin.exportDelta(report.delta!, newLayer, join(scratch.work, `from-new-${layers}.tar`));
+    expect(fromNew.members).toBe(FROM_LAYER.length + 1);
+    await put(newLayer, 'etc/edited.conf', 'a=3\n');
+    const refused = join(scratch.work, `refused-${layers}.tar`);
+    await expect(plugin.exportDelta(report.delta!, newLayer, refused)).rejects.toMatchObject({
+      code: 'E_UNSAFE_PATH',
+      message: expect.stringContaining('/etc/edited.conf: sha256 differ'),
+    });
+    await expect(lstat(refused)).rejects.toMatchObject({ code: 'ENOENT' });
+
+    // A delta whose member was swapped after export: refused before the target is touched.
+    const good = join(scratch.work, `good-${layers}.tar`);
+    await plugin.exportDelta(report.delta!, oldLayer, good);
+    const work = join(scratch.work, `tamper-${layers}`);
+    await mkdir(work);
+    await tool(['tar', '--xattrs', '--xattrs-include=*', '--acls', '--numeric-owner', '-xpf', good, '-C', work]);
+    await writeFile(join(work, 'etc/new.conf'), 'not what the admin wrote\n');
+    const tampered = join(scratch.work, `tampered-${layers}.tar`);
+    await tool([
+      'tar',
+      '--xattrs',
+      '--xattrs-include=*',
+      '--acls',
+      '--numeric-owner',
+      '--sparse',
+      '-cpf',
+      tampered,
+      '-C',
+      work,
+      '.imgbased-delta.json',
+      'etc',
+      'root',
+    ]);
+    const target = await freshNewLayer();
+    const before = await describeTree(target, [...ROOTS, 'var']);
+    await expect(plugin.applyDelta(tampered, target, policy)).rejects.toMatchObject({
+      code: 'E_UNSAFE_PATH',
+      message: expect.stringContaining('/etc/new.conf'),
+    });
+    const afterRefusal = await describeTree(target, [...ROOTS, 'var']);
+    // (Only the staging directory's parents are left.)
+    for (const p of ['/var', '/var/lib', '/var/lib/imgbased', '/var/lib/imgbased/persistence']) afterRefusal.delete(p);
+    expect(afterRefusal).toEqual(before);
   });
 
   it('keeps the admin version of a conflict under keep-admin and reports it', async () => {
