@@ -27,6 +27,7 @@ interface Outcome {
 
 const imgbase = path.join(repoRoot, 'apps/cli/bin/imgbase');
 const resultsDir = path.join(repoRoot, 'bench/results');
+const loadCli = path.join(repoRoot, 'bench/load-cli.mjs');
 
 /** `imgbase --version` against `node -e 0`: what the CLI adds to Node's own start. Target ≤ 1.5×. */
 async function versionBench(): Promise<Outcome> {
@@ -62,16 +63,22 @@ async function layoutBench(layers = 200): Promise<Outcome> {
     `${imgbase} layout --init Base-1-0 --from onn/root >/dev/null`,
     `for i in $(seq 2 ${layers}); do lvm lvcreate -qq --snapshot --addtag imgbased:layer -n "Base-1-0+$i" onn/Base-1-0 >/dev/null 2>&1; done`,
     `test "$(${imgbase} layout --layers | wc -l)" = ${layers}`,
-    // How many lvm commands one listing runs (the original ran one per volume).
-    `${imgbase} --debug layout --json 2>&1 >/dev/null | grep -c '^\\$ lvm' > /tmp/lvm-calls`,
-    `hyperfine -N --warmup 2 --runs 15 --style none --export-json /tmp/layout.json 'lvm lvs --reportformat json onn' '${imgbase} layout --json' 'node -e 0' >&2`,
+    // How many lvm commands one listing runs (the original ran one per volume), and imgbased's own lvs.
+    `${imgbase} --debug layout --json 2>&1 >/dev/null | grep '^\\$ lvm' > /tmp/lvm-commands || true`,
+    'grep -c . /tmp/lvm-commands > /tmp/lvm-calls || true',
+    `sed -n '1s/^\\$ //p' /tmp/lvm-commands > /tmp/lvs-own`,
+    // The floor and the parts: Node's own start, lvs as imgbased asks it, and Node + loading the CLI
+    // without running a verb (bench/load-cli.mjs).
+    `hyperfine -N --warmup 2 --runs 15 --style none --export-json /tmp/layout.json 'lvm lvs --reportformat json onn' '${imgbase} layout --json' 'node -e 0' "$(cat /tmp/lvs-own)" 'node ${loadCli}' >&2`,
     'cat /tmp/layout.json',
     'echo; cat /tmp/lvm-calls',
   ].join('\n');
   const run = await runInVm({ command: ['sh', '-c', script], disks: [{ path: host.path }], timeoutMs: 900_000 });
   if (run.exitCode !== 0) throw new Error(`layout benchmark failed in the VM:\n${run.stderr}\n${run.consoleTail}`);
   const [json, calls] = run.stdout.trim().split(/\n(?=\d+$)/);
-  const [baseline, subject, node] = (JSON.parse(json!) as { results: HyperfineResult[] }).results;
+  const [baseline, subject, node, ownLvs, load] = (JSON.parse(json!) as { results: HyperfineResult[] }).results;
+  const ms = (r: HyperfineResult) => `${(r.median * 1000).toFixed(1)} ms`;
+  const times = (r: HyperfineResult) => `${(r.median / baseline!.median).toFixed(2)}× the bare lvs`;
   return {
     ...outcome(
       `imgbase layout --json vs lvs --reportformat json (${layers} layers, in the VM)`,
@@ -81,8 +88,14 @@ async function layoutBench(layers = 200): Promise<Outcome> {
     ),
     notes: [
       `lvm commands per listing: ${Number(calls)}`,
-      `node -e 0 alone: ${(node!.median * 1000).toFixed(1)} ms, ${(node!.median / baseline!.median).toFixed(2)}× the bare lvs`,
+      `node -e 0 alone: ${ms(node!)}, ${times(node!)}`,
+      `floor, node -e 0 + the bare lvs: ${((node!.median + baseline!.median) / baseline!.median).toFixed(2)}× the bare lvs`,
+      `lvs with imgbased's options (its fields, bytes): ${ms(ownLvs!)}, ${times(ownLvs!)}`,
+      `Node + loading the CLI, no verb (bench/load-cli.mjs): ${ms(load!)}, ${times(load!)}`,
       `imgbased beyond Node's own start: ${((subject!.median - node!.median) / baseline!.median).toFixed(2)}× the bare lvs`,
+      `beyond Node + loading + its lvs (configuration, container, spawning, parsing, output): ${(
+        (subject!.median - load!.median - ownLvs!.median) * 1000
+      ).toFixed(0)} ms`,
     ],
   };
 }

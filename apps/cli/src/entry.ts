@@ -1,11 +1,15 @@
 // The binary's entry. `--version` is answered before anything else is loaded, so that scripts
-// polling it pay only for Node's own start; everything else loads the full CLI.
+// polling it pay only for Node's own start; everything else loads the CLI's bundle (main.cjs) through
+// V8's code cache (see code-cache.ts).
 import { VERSION } from './version.js';
 
 const argv = process.argv.slice(2);
 if (argv.length === 1 && argv[0] === '--version') {
   process.stdout.write(`imgbased-${VERSION}\n`);
 } else {
-  const { main } = await import('./main.js');
-  process.exitCode = await main(argv);
+  const { loadBundle } = await import('./code-cache.js');
+  const bundle = loadBundle<typeof import('./main.js')>(new URL('./main.cjs', import.meta.url));
+  process.exitCode = await bundle.exports.main(argv);
+  // The build runs one invocation with this set to write the cache of what it compiled (build.mjs).
+  if (process.env.IMGBASED_WRITE_CODE_CACHE === '1') bundle.writeCache();
 }

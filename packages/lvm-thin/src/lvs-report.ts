@@ -77,7 +77,8 @@ export function parseLvsRows(stdout: string): LvsRow[] {
     if (!('lv' in section)) continue;
     if (!Array.isArray(section.lv)) fail('"lv" is not a list');
     lists++;
-    for (const [index, row] of section.lv.entries()) {
+    for (let index = 0; index < section.lv.length; index++) {
+      const row: unknown = section.lv[index];
       if (!isObject(row)) fail(`lv row ${index} is not an object`);
       for (const field of LVS_FIELDS) {
         if (typeof row[field] !== 'string') fail(`lv row ${index} has no string field "${field}"`);
@@ -114,6 +115,7 @@ function integer(row: LvsRow, field: LvsField): number | undefined {
 }
 
 function tags(text: string): string[] {
+  if (text === '') return []; // untagged: nothing to split
   return text
     .split(',')
     .map((tag) => tag.trim())
@@ -131,10 +133,12 @@ function toVolume(row: LvsRow): ThinVolume {
   if (attr.length < 10) fail(`${row.lv_name}: lv_attr "${attr}" is shorter than 10 characters`);
   const major = integer(row, 'lv_kernel_major');
   const minor = integer(row, 'lv_kernel_minor');
-  const ref = { vg: row.vg_name, name: row.lv_name };
+  const vg = row.vg_name;
+  const name = row.lv_name;
   return {
-    ...ref,
-    path: row.lv_path === '' ? volumePath(ref) : row.lv_path,
+    vg,
+    name,
+    path: row.lv_path === '' ? volumePath({ vg, name }) : row.lv_path,
     sizeBytes: bytes(row, 'lv_size'),
     tags: tags(row.lv_tags),
     pool: row.segtype === 'thin' ? orUndefined(row.pool_lv) : undefined,
