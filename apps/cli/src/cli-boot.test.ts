@@ -1,6 +1,7 @@
 import { entryIdForLayer, ImageEngine } from '@imgbased/core';
 import {
   FixedHost,
+  installedLayerEntry,
   MemoryBootloader,
   MemoryLock,
   MemoryVolumeManager,
@@ -10,6 +11,7 @@ import {
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from './cli.js';
 
+const OWN_ARGS = 'rd.lvm.lv=onn/Base-1-0+1 root=/dev/onn/Base-1-0+1 img.bootid=Base-1-0+1';
 let volumes: MemoryVolumeManager;
 let boot: MemoryBootloader;
 
@@ -38,17 +40,7 @@ beforeEach(async () => {
   boot.present = false;
   await imgbase(['layout', '--init', 'Base-1-0', '--from', 'onn/root']);
   boot.present = true;
-  boot.entries = [
-    {
-      id: entryIdForLayer('Base-1-0+1'),
-      title: 'Base-1-0+1 (6.1.0)',
-      version: '6.1.0',
-      kernel: '/Base-1-0+1/vmlinuz-6.1.0',
-      initrd: undefined,
-      options: ['img.bootid=Base-1-0+1'],
-      layer: 'Base-1-0+1',
-    },
-  ];
+  boot.entries = [installedLayerEntry('Base-1-0+1')];
   boot.defaultId = entryIdForLayer('Base-1-0+1');
 });
 
@@ -94,11 +86,11 @@ describe('imgbase boot', () => {
   it('shows and edits a layer’s kernel arguments, with --json and --dry-run', async () => {
     expect(await imgbase(['boot', '--kernel-args', 'Base-1-0+1'])).toMatchObject({
       code: 0,
-      stdout: 'img.bootid=Base-1-0+1\n',
+      stdout: `${OWN_ARGS}\n`,
     });
     const dry = await imgbase(['boot', '--edit-kernel-args', 'Base-1-0+1', '--append', 'quiet', '--dry-run']);
     expect(dry.stdout).toMatch(/^Dry run: nothing was changed\. Base-1-0\+1 would boot with: .* quiet\n$/);
-    expect((await imgbase(['boot', '--kernel-args', 'Base-1-0+1'])).stdout).toBe('img.bootid=Base-1-0+1\n');
+    expect((await imgbase(['boot', '--kernel-args', 'Base-1-0+1'])).stdout).toBe(`${OWN_ARGS}\n`);
     const edited = await imgbase([
       'boot',
       '--edit-kernel-args',
@@ -111,7 +103,7 @@ describe('imgbase boot', () => {
     ]);
     expect(JSON.parse(edited.stdout)).toMatchObject({
       verb: 'boot --edit-kernel-args',
-      data: { layer: 'Base-1-0+1', previous: ['img.bootid=Base-1-0+1'], dryRun: false },
+      data: { layer: 'Base-1-0+1', previous: OWN_ARGS.split(' '), dryRun: false },
     });
     const shown = JSON.parse((await imgbase(['boot', '--kernel-args', 'Base-1-0+1', '--json'])).stdout);
     expect(shown).toMatchObject({ verb: 'boot --kernel-args' });

@@ -5,6 +5,8 @@ import { ImgbasedClient, READ_ROUTES } from '@imgbased/client';
 import { entryIdForLayer, ImageEngine } from '@imgbased/core';
 import {
   FixedHost,
+  foreignEntry,
+  installedLayerEntry,
   MemoryBootloader,
   MemoryLock,
   MemoryVolumeManager,
@@ -291,26 +293,7 @@ describe('jobs', () => {
 
 /** The first layer's entry, as an installer would have left it, and one imgbased did not write. */
 function installedEntries(boot: MemoryBootloader): void {
-  boot.entries = [
-    {
-      id: entryIdForLayer('Base-1-0+1'),
-      title: 'Base-1-0+1 (6.1.0)',
-      version: '6.1.0',
-      kernel: '/Base-1-0+1/vmlinuz-6.1.0',
-      initrd: undefined,
-      options: ['rd.lvm.lv=onn/Base-1-0+1', 'root=/dev/onn/Base-1-0+1', 'img.bootid=Base-1-0+1'],
-      layer: 'Base-1-0+1',
-    },
-    {
-      id: 'rescue',
-      title: 'Rescue',
-      version: '',
-      kernel: '/vmlinuz',
-      initrd: undefined,
-      options: [],
-      layer: undefined,
-    },
-  ];
+  boot.entries = [installedLayerEntry('Base-1-0+1'), foreignEntry()];
   boot.defaultId = entryIdForLayer('Base-1-0+1');
 }
 

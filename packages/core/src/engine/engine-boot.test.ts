@@ -4,6 +4,8 @@ import type { CommandRunner } from '../contracts/command-runner.js';
 import type { EngineEvent } from '../events.js';
 import {
   FixedHost,
+  foreignEntry,
+  installedLayerEntry,
   MemoryBootloader,
   MemoryLock,
   MemoryVolumeManager,
@@ -32,26 +34,7 @@ beforeEach(async () => {
   await engine().initLayout({ nvr: 'Base-1-0', from: 'onn/root' });
   boot.present = true;
   // The first layer's entry, as the installer left it, and an entry imgbased did not write.
-  boot.entries = [
-    {
-      id: id('Base-1-0+1'),
-      title: 'Base-1-0+1 (6.1.0)',
-      version: '6.1.0',
-      kernel: '/Base-1-0+1/vmlinuz-6.1.0',
-      initrd: undefined,
-      options: ['quiet', 'rd.lvm.lv=onn/Base-1-0+1', 'root=/dev/onn/Base-1-0+1', 'img.bootid=Base-1-0+1'],
-      layer: 'Base-1-0+1',
-    },
-    {
-      id: 'rescue',
-      title: 'Rescue',
-      version: '',
-      kernel: '/vmlinuz',
-      initrd: undefined,
-      options: [],
-      layer: undefined,
-    },
-  ];
+  boot.entries = [installedLayerEntry('Base-1-0+1', { extraOptions: ['quiet'] }), foreignEntry()];
   boot.defaultId = id('Base-1-0+1');
 });
 

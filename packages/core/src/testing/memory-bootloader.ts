@@ -92,3 +92,24 @@ export class MemoryBootloader implements Bootloader, BootloaderSelection {
     }
   }
 }
+
+/** An installed entry of `layer`, as imgbase (or an installer) would have left it. */
+export function installedLayerEntry(
+  layer: string,
+  { vg = 'onn', version = '6.1.0', extraOptions = [] as readonly string[] } = {},
+): BootEntry {
+  return {
+    id: entryIdForLayer(layer),
+    title: `${layer} (${version})`,
+    version,
+    kernel: `/${layer}/vmlinuz-${version}`,
+    initrd: undefined,
+    options: [...extraOptions, `rd.lvm.lv=${vg}/${layer}`, `root=/dev/${vg}/${layer}`, `img.bootid=${layer}`],
+    layer,
+  };
+}
+
+/** An entry imgbased did not write (no `img.bootid`): listed, never changed. */
+export function foreignEntry(id = 'rescue'): BootEntry {
+  return { id, title: 'Rescue', version: '', kernel: '/vmlinuz', initrd: undefined, options: [], layer: undefined };
+}
