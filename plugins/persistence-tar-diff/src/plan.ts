@@ -10,7 +10,10 @@ export interface Probe {
   sameContent(left: 'base' | 'layer' | 'new', right: 'base' | 'layer' | 'new', path: string): Promise<boolean>;
   /** Extended attributes (SELinux label, ACLs, capabilities, user.*) of paths, as comparable strings. */
   xattrs(tree: 'base' | 'layer' | 'new', paths: readonly string[]): Promise<Map<string, string>>;
-  /** Told the admin's changed paths as soon as they are known: it may start reading their xattrs. */
+  /**
+   * Told the paths the admin may have changed (a superset of the changes) as soon as they are known: it
+   * may start reading their xattrs in every tree.
+   */
   changed?(paths: readonly string[]): void;
 }
 
@@ -87,6 +90,9 @@ export async function classify(
   return out;
 }
 
+/** Up to this many candidate paths, their xattrs are read in all three trees before they are classified. */
+const EARLY_XATTRS = 4096;
+
 const parentOf = (p: string) => p.slice(0, p.lastIndexOf('/')) || '/';
 const byDepthDesc = (a: string, b: string) => b.split('/').length - a.split('/').length || (a < b ? -1 : 1);
 
@@ -107,6 +113,11 @@ export async function planCarryOver(
   const candidates: string[] = [];
   for (const p of base.keys()) if (!skip.has(p) && !sameRecord(base, layer, p)) candidates.push(p);
   for (const p of layer.keys()) if (!base.has(p) && !skip.has(p)) candidates.push(p);
+  // The xattrs of every candidate in all three trees at once: one getfattr, read while the contents are
+  // compared and the new layer is listed, rather than one for the admin's side and one more after. Not
+  // when most entries are candidates (a layer that is no snapshot): then only the changes are told.
+  const early = candidates.length <= EARLY_XATTRS;
+  if (early) probe.changed?.(candidates);
   const admin = await classify(candidates, { name: 'base', tree: base }, { name: 'layer', tree: layer }, probe, true);
   const changes = new Map<string, Exclude<Change, 'same'>>();
   for (const p of candidates.sort()) {
@@ -114,7 +125,7 @@ export async function planCarryOver(
     if (c !== 'same') changes.set(p, c);
   }
   const changed = [...changes.keys()];
-  probe.changed?.(changed);
+  if (!early) probe.changed?.(changed);
   // The new layer is only needed from here on: its listing may still be coming (it is the cold one).
   const next = await trees.next;
   const onNew = await classify(changed, { name: 'base', tree: base }, { name: 'new', tree: next }, probe, false);

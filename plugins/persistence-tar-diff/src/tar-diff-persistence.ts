@@ -90,8 +90,8 @@ export class TarDiffPersistence implements Persistence {
     const [base, layer] = await Promise.all([walk(trees.oldBase, true), walk(trees.oldLayer, true)]);
     const accounts = ACCOUNT_FILES.filter((f) => roots.some((r) => isUnder(f, r)) && !excluded(f));
     const dirs = { base: trees.oldBase, layer: trees.oldLayer, new: trees.newLayer };
-    // xattrs by host path, read once: the changed paths of all three trees in one getfattr as soon as
-    // the admin's changes are known (while the new layer is still being listed), the rest on demand.
+    // xattrs by host path, read once: the paths the admin may have changed, of all three trees, in one
+    // getfattr as soon as they are known (while the new layer is still being listed), the rest on demand.
     const xattrsOf = batchedXattrs(this.runner, context);
     const xattrCache = new Map<string, Promise<Map<string, string>>>();
     const xattrs = async (hostPaths: readonly string[]): Promise<Map<string, string>> => {

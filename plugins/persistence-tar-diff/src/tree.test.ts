@@ -65,6 +65,20 @@ describe('walkTree', () => {
     expect(tree.get('/etc/link')?.link).toBe('/outside');
   });
 
+  it('keeps records by byte offset: names and link targets beyond ASCII come back whole', async () => {
+    const { runner } = fakeFind([
+      nul('l 777 0 0 3 1.0', '/ü', '20 1 1.0', `${dir}/etc/häll`, ''),
+      nul('f 644 0 0 5 2.0', '', '21 1 2.0', `${dir}/etc/日本`, ''),
+    ]);
+    const tree = await walkTree(runner, dir, ['/etc'], () => false);
+    expect([...tree.keys()]).toEqual(['/etc/häll', '/etc/日本']);
+    expect(tree.get('/etc/häll')).toMatchObject({ type: 'l', link: '/ü', ino: 20 });
+    expect(tree.get('/etc/日本')).toMatchObject({ type: 'f', size: 5, ino: 21, ctime: '2.0' });
+    const same = RecordTree.of(new Map([['/etc/häll', nul('l 777 0 0 3 1.0', '/ü', '99 1 9.0')]]));
+    expect(sameQuick(tree, same, '/etc/häll')).toBe(true);
+    expect(sameQuick(tree, same, '/etc/日本')).toBe(false);
+  });
+
   it('compares quick records across a tree listed without the snapshot fields', async () => {
     const withSnapshot = RecordTree.of(
       new Map([

@@ -54,32 +54,40 @@ export function sameQuick(a: Tree, b: Tree, path: string): boolean {
 /** What `find` prints: the fields that compare across file systems, the link target, then the snapshot fields. */
 const QUICK = '%y %m %U %G %s %T@';
 const SNAPSHOT = '%i %n %C@';
-/** Where a record is in the listing: start × RECORD_SPAN + length (a record is far shorter). */
-const RECORD_SPAN = 1 << 16;
-
 /**
- * A tree as find listed it: the listing (one string) and, per path, where its record is. Nothing else is
- * kept per entry (a path string and a number), so that 150,000 entries cost the garbage collector little;
- * records are compared in place and parsed into entries only when asked for.
+ * A tree as find listed it: the listing (the bytes find wrote) and, per path, where its record is.
+ * Nothing else is kept per entry (a path string and a small integer), so that 150,000 entries cost the
+ * garbage collector little; records are compared in place and decoded into entries only when asked for.
+ * (Not one string: decoding 7 MB of listing costs more than the whole comparison.)
  */
 export class RecordTree implements Tree {
   private readonly parsed = new Map<string, Entry>();
 
-  /** `index`: path → start × RECORD_SPAN + length of `QUICK\0link` or `QUICK\0link\0SNAPSHOT` in `text`. */
+  /**
+   * `index`: path → record number n; `spans[2n]`, `spans[2n + 1]`: where its `QUICK\0link` or
+   * `QUICK\0link\0SNAPSHOT` starts and ends in `text` (bytes). Small integers, not one packed number
+   * per entry: those would each be a heap object.
+   */
   constructor(
-    private readonly text: string,
+    private readonly text: Buffer,
     private readonly index: Map<string, number>,
+    private readonly spans: readonly number[],
   ) {}
 
   /** From records by path (tests, small trees). */
   static of(records: ReadonlyMap<string, string>): RecordTree {
-    let text = '';
+    const parts: Buffer[] = [];
+    let length = 0;
     const index = new Map<string, number>();
+    const spans: number[] = [];
     for (const [p, r] of records) {
-      index.set(p, text.length * RECORD_SPAN + r.length);
-      text += `${r}\0`;
+      const bytes = Buffer.from(`${r}\0`);
+      index.set(p, spans.length / 2);
+      spans.push(length, length + bytes.length - 1);
+      parts.push(bytes);
+      length += bytes.length;
     }
-    return new RecordTree(text, index);
+    return new RecordTree(Buffer.concat(parts), index, spans);
   }
 
   get size(): number {
@@ -92,10 +100,9 @@ export class RecordTree implements Tree {
     return this.index.keys();
   }
   record(path: string): string | undefined {
-    const at = this.index.get(path);
-    if (at === undefined) return undefined;
-    const start = Math.floor(at / RECORD_SPAN);
-    return this.text.slice(start, start + (at % RECORD_SPAN));
+    const n = this.index.get(path);
+    if (n === undefined) return undefined;
+    return this.text.toString('utf8', this.spans[2 * n]!, this.spans[2 * n + 1]!);
   }
 
   /** Compares `path`'s record (or only its quick part) with another tree's, in place. */
@@ -103,18 +110,18 @@ export class RecordTree implements Tree {
     const a = this.index.get(path);
     const b = other.index.get(path);
     if (a === undefined || b === undefined) return false;
-    const as = Math.floor(a / RECORD_SPAN);
-    const bs = Math.floor(b / RECORD_SPAN);
-    let al = a % RECORD_SPAN;
-    let bl = b % RECORD_SPAN;
+    const as = this.spans[2 * a]!;
+    const bs = other.spans[2 * b]!;
+    let ae = this.spans[2 * a + 1]!;
+    let be = other.spans[2 * b + 1]!;
     if (quick) {
-      al = quickLength(this.text, as, al);
-      bl = quickLength(other.text, bs, bl);
+      ae = quickEnd(this.text, as, ae);
+      be = quickEnd(other.text, bs, be);
     }
-    if (al !== bl) return false;
+    if (ae - as !== be - bs) return false;
     const x = this.text;
     const y = other.text;
-    for (let k = 0; k < al; k++) if (x.charCodeAt(as + k) !== y.charCodeAt(bs + k)) return false;
+    for (let k = ae - as - 1; k >= 0; k--) if (x[as + k] !== y[bs + k]) return false;
     return true;
   }
 
@@ -143,10 +150,10 @@ export class RecordTree implements Tree {
   }
 }
 
-/** The length of a record's quick part (up to its second NUL, or all of it). */
-function quickLength(text: string, start: number, length: number): number {
-  const second = text.indexOf('\0', text.indexOf('\0', start) + 1);
-  return second < 0 || second > start + length ? length : second - start;
+/** Where a record's quick part ends (at its second NUL, or where the record ends). */
+function quickEnd(text: Buffer, start: number, end: number): number {
+  const second = text.indexOf(0, text.indexOf(0, start) + 1);
+  return second < 0 || second > end ? end : second;
 }
 
 /**
@@ -164,7 +171,6 @@ export async function walkTree(
   context?: OperationContext,
   snapshot = true,
 ): Promise<RecordTree> {
-  const index = new Map<string, number>();
   const format = `${QUICK}\\0%l\\0${snapshot ? `${SNAPSHOT}\\0` : ''}%p\\0`;
   const fields = snapshot ? 4 : 3;
   const starts: string[] = [];
@@ -172,32 +178,51 @@ export async function walkTree(
     const start = join(dir, root);
     if ((await lstat(start).catch(() => undefined)) !== undefined) starts.push(start);
   }
-  if (starts.length === 0) return new RecordTree('', index);
+  if (starts.length === 0) return new RecordTree(Buffer.alloc(0), new Map(), []);
   // One find for every root (a process start costs more than its arguments). It writes the listing
   // into a file in memory (tmpfs) that is read at once: through a pipe it comes in 4 KiB pieces, and
   // each costs Node a wakeup (a third of a second of CPU for 50,000 entries).
   const scratch = await mkdtemp(join(await listingDirectory(), 'imgbased-tar-diff-'));
-  let stdout: string;
+  let listed: Buffer;
   try {
     const listing = join(scratch, 'listing');
     await runner.run({ argv: ['find', ...starts, '-xdev', '-fprintf', listing, format], mutates: false }, context);
-    stdout = await readFile(listing, 'utf8');
+    // Kept as bytes: only the paths are decoded (readFile with an encoding decodes chunk by chunk
+    // through a StringDecoder, and the whole listing as a string costs tens of milliseconds more).
+    listed = await readFile(listing);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
-  const prefix = dir.replace(/\/+$/, '').length;
+  return indexListing(listed, Buffer.byteLength(dir.replace(/\/+$/, '')), fields, excluded);
+}
+
+/**
+ * Indexes find's records: QUICK \0 link \0 [SNAPSHOT \0] host path \0, `fields` NULs each. One pass over
+ * the bytes, in a function of its own so that it runs optimised (not as part of an async function), and
+ * only the paths decoded.
+ */
+function indexListing(listed: Buffer, prefix: number, fields: number, excluded: (path: string) => boolean): RecordTree {
+  const index = new Map<string, number>();
+  const spans: number[] = [];
+  const n = listed.length;
   let pos = 0;
-  for (;;) {
-    // One record: QUICK \0 link \0 [SNAPSHOT \0] host path \0.
-    let end = pos;
-    for (let f = 0; f < fields && end !== -1; f++) end = stdout.indexOf('\0', f === 0 ? end : end + 1);
-    if (end === -1) break;
-    const pathStart = stdout.lastIndexOf('\0', end - 1) + 1;
-    const path = stdout.slice(pathStart + prefix, end) || '/';
-    if (!excluded(path)) index.set(path, pos * RECORD_SPAN + (pathStart - 1 - pos));
-    pos = end + 1;
+  let field = 0;
+  let recordEnd = 0;
+  for (let i = 0; i < n; i++) {
+    if (listed[i] !== 0) continue;
+    field++;
+    if (field === fields - 1) recordEnd = i;
+    else if (field === fields) {
+      const path = listed.toString('utf8', recordEnd + 1 + prefix, i) || '/';
+      if (!excluded(path)) {
+        index.set(path, spans.length / 2);
+        spans.push(pos, recordEnd);
+      }
+      pos = i + 1;
+      field = 0;
+    }
   }
-  return new RecordTree(stdout, index);
+  return new RecordTree(listed, index, spans);
 }
 
 const TMPFS_MAGIC = 0x01021994;
