@@ -1,5 +1,5 @@
 import type { ConflictPolicy, PersistenceConflict } from '@imgbased/core';
-import { type Entry, inParallel, sameQuick, sameRecord, type Tree } from './tree.js';
+import { type Entry, inParallel, RecordTree, sameQuick, sameRecord, type Tree } from './tree.js';
 
 /** How one path differs between two trees. */
 export type Change = 'same' | 'added' | 'deleted' | 'modified' | 'metadata';
@@ -90,6 +90,18 @@ export async function classify(
   return out;
 }
 
+/**
+ * The paths whose raw records (`quick`: quick parts) differ between two trees, or that only one lists.
+ * Two listings of find are compared in place, without a lookup table of strings; other trees path by path.
+ */
+function differing(a: Tree, b: Tree, quick: boolean): string[] {
+  if (a instanceof RecordTree && b instanceof RecordTree) return a.differing(b, quick);
+  const out: string[] = [];
+  for (const p of a.keys()) if (!(quick ? sameQuick(a, b, p) : sameRecord(a, b, p))) out.push(p);
+  for (const p of b.keys()) if (!a.has(p)) out.push(p);
+  return out;
+}
+
 /** Up to this many candidate paths, their xattrs are read in all three trees before they are classified. */
 const EARLY_XATTRS = 4096;
 
@@ -110,9 +122,7 @@ export async function planCarryOver(
   const { base, layer } = trees;
   // The layer is a block-level snapshot of the base: an entry whose raw record (inode, ctime, mtime,
   // size, mode, owner, link) is the same in both is untouched, and only the others are classified.
-  const candidates: string[] = [];
-  for (const p of base.keys()) if (!skip.has(p) && !sameRecord(base, layer, p)) candidates.push(p);
-  for (const p of layer.keys()) if (!base.has(p) && !skip.has(p)) candidates.push(p);
+  const candidates = differing(base, layer, false).filter((p) => !skip.has(p));
   // The xattrs of every candidate in all three trees at once: one getfattr, read while the contents are
   // compared and the new layer is listed, rather than one for the admin's side and one more after. Not
   // when most entries are candidates (a layer that is no snapshot): then only the changes are told.
@@ -236,8 +246,7 @@ export async function planCarryOver(
       const n = next.get(p);
       if (b === undefined || n === undefined || !quickEqual(b, n)) list.push(p);
     };
-    for (const p of base.keys()) keptIfChanged(p);
-    for (const p of next.keys()) if (!base.has(p)) keptIfChanged(p);
+    for (const p of differing(base, next, true)) keptIfChanged(p);
     return list.sort();
   };
   return {

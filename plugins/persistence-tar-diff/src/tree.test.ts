@@ -100,6 +100,41 @@ describe('walkTree', () => {
   });
 });
 
+describe('RecordTree.differing', () => {
+  const rec = (size: number, ino: number) => nul(`f 644 0 0 ${size} 1.0`, '', `${ino} 1 1.0`);
+  // Reference: the same question asked path by path of two Maps.
+  const reference = (a: Map<string, string>, b: Map<string, string>) =>
+    [...new Set([...a.keys(), ...b.keys()])].filter((p) => a.get(p) !== b.get(p)).sort();
+
+  it('finds what differs between listings in any order, as a path-by-path comparison does', () => {
+    const a = new Map<string, string>();
+    const b = new Map<string, string>();
+    for (let i = 0; i < 3000; i++) {
+      a.set(`/srv/d${i % 37}/f${i}`, rec(i, i));
+      if (i % 101 !== 0) b.set(`/srv/d${i % 37}/f${i}`, rec(i % 53 === 0 ? i + 1 : i, i));
+      if (i % 211 === 0) b.set(`/srv/d${i % 37}/new${i}`, rec(1, i));
+    }
+    // The second listing in another order (a different file system lists directories in another order).
+    const shuffled = new Map([...b].reverse());
+    const got = RecordTree.of(a).differing(RecordTree.of(shuffled), false).sort();
+    expect(got).toEqual(reference(a, b));
+    expect(got.length).toBeGreaterThan(80);
+    expect(RecordTree.of(a).differing(RecordTree.of(a), false)).toEqual([]);
+  });
+
+  it('never finds nor lists excluded paths', async () => {
+    const { runner } = fakeFind([
+      nul('f 644 0 0 1 1.0', '', '1 1 1.0', `${dir}/etc/keep`, ''),
+      nul('f 600 0 0 1 1.0', '', '2 1 1.0', `${dir}/etc/ssh/host_key`, ''),
+    ]);
+    const tree = await walkTree(runner, dir, ['/etc'], (p) => p.startsWith('/etc/ssh/'));
+    expect([...tree.keys()]).toEqual(['/etc/keep']);
+    expect(tree.size).toBe(1);
+    expect(tree.has('/etc/ssh/host_key')).toBe(false);
+    expect(tree.differing(RecordTree.of(new Map()), false)).toEqual(['/etc/keep']);
+  });
+});
+
 describe('planCarryOver on raw records', () => {
   const probe: Probe = {
     sameContent: async () => false,

@@ -24,7 +24,7 @@ export interface Entry {
 /**
  * A listed tree: absolute path inside the tree (`/etc/hosts`) → entry. A plain `Map` is one; a
  * `RecordTree` keeps find's raw records and parses an entry only when it is asked for, so that two trees
- * of 50,000 entries are compared as strings.
+ * of 50,000 entries are compared byte by byte in place.
  */
 export interface Tree {
   readonly size: number;
@@ -55,74 +55,179 @@ export function sameQuick(a: Tree, b: Tree, path: string): boolean {
 const QUICK = '%y %m %U %G %s %T@';
 const SNAPSHOT = '%i %n %C@';
 /**
- * A tree as find listed it: the listing (the bytes find wrote) and, per path, where its record is.
- * Nothing else is kept per entry (a path string and a small integer), so that 150,000 entries cost the
- * garbage collector little; records are compared in place and decoded into entries only when asked for.
- * (Not one string: decoding 7 MB of listing costs more than the whole comparison.)
+ * A tree as find listed it: the listing (the bytes find wrote) and, per record, where its fields and its
+ * path are. The path lookup table is a hash table of small integers over the path bytes in place: no
+ * path is decoded into a string (nor kept in a `Map`) unless asked for, so that 150,000 entries cost the
+ * garbage collector nothing; records are compared in place and decoded into entries only when asked for.
  */
 export class RecordTree implements Tree {
   private readonly parsed = new Map<string, Entry>();
+  /** Open addressing: record number + 1 per slot, 0 for none; a power of two, at least twice the records. */
+  private readonly table: Int32Array;
+  private readonly hashes: Int32Array;
+  private readonly count: number;
+  private scratch = Buffer.allocUnsafe(4096);
+  private allKeys: string[] | undefined;
 
   /**
-   * `index`: path → record number n; `spans[2n]`, `spans[2n + 1]`: where its `QUICK\0link` or
-   * `QUICK\0link\0SNAPSHOT` starts and ends in `text` (bytes). Small integers, not one packed number
-   * per entry: those would each be a heap object.
+   * `at[4n .. 4n + 3]`: where record n's `QUICK\0link[\0SNAPSHOT]` starts and ends, and where its path
+   * (inside the tree, without the tree's directory) starts and ends in `text` (bytes). `excluded` paths
+   * are listed but never found nor iterated (tested when a path is decoded or looked up).
    */
   constructor(
     private readonly text: Buffer,
-    private readonly index: Map<string, number>,
-    private readonly spans: readonly number[],
-  ) {}
+    private readonly at: Int32Array,
+    private readonly excluded: (path: string) => boolean = () => false,
+  ) {
+    this.count = at.length / 4;
+    let slots = 16;
+    while (slots < 2 * this.count) slots *= 2;
+    this.table = new Int32Array(slots);
+    this.hashes = new Int32Array(this.count);
+    const mask = slots - 1;
+    for (let n = 0; n < this.count; n++) {
+      const h = hashBytes(text, at[4 * n + 2]!, at[4 * n + 3]!);
+      this.hashes[n] = h;
+      let s = h & mask;
+      for (;;) {
+        const m = this.table[s]! - 1;
+        if (m < 0) {
+          this.table[s] = n + 1;
+          break;
+        }
+        // The same path listed twice (overlapping roots): the last record counts, as in a Map.
+        if (this.hashes[m] === h && this.samePathAt(m, text, at[4 * n + 2]!, at[4 * n + 3]!)) {
+          this.table[s] = n + 1;
+          break;
+        }
+        s = (s + 1) & mask;
+      }
+    }
+  }
 
   /** From records by path (tests, small trees). */
   static of(records: ReadonlyMap<string, string>): RecordTree {
     const parts: Buffer[] = [];
     let length = 0;
-    const index = new Map<string, number>();
-    const spans: number[] = [];
+    const at: number[] = [];
     for (const [p, r] of records) {
-      const bytes = Buffer.from(`${r}\0`);
-      index.set(p, spans.length / 2);
-      spans.push(length, length + bytes.length - 1);
-      parts.push(bytes);
-      length += bytes.length;
+      const record = Buffer.from(`${r}\0`);
+      const path = Buffer.from(`${p}\0`);
+      at.push(length, length + record.length - 1, length + record.length, length + record.length + path.length - 1);
+      parts.push(record, path);
+      length += record.length + path.length;
     }
-    return new RecordTree(Buffer.concat(parts), index, spans);
+    return new RecordTree(Buffer.concat(parts), Int32Array.from(at));
+  }
+
+  private samePathAt(n: number, bytes: Buffer, start: number, end: number): boolean {
+    const s = this.at[4 * n + 2]!;
+    const e = this.at[4 * n + 3]!;
+    return e - s === end - start && sameBytes(this.text, s, bytes, start, end - start);
+  }
+
+  /** The record number of a path, or -1. */
+  private find(path: string): number {
+    if (this.excluded(path)) return -1;
+    if (this.scratch.length < 3 * path.length) this.scratch = Buffer.allocUnsafe(3 * path.length);
+    const length = this.scratch.write(path, 'utf8');
+    const n = this.findBytes(this.scratch, 0, length, hashBytes(this.scratch, 0, length));
+    // The tree's root, listed as its own directory, has an empty path inside the tree.
+    return n < 0 && path === '/' ? this.findBytes(this.scratch, 0, 0, hashBytes(this.scratch, 0, 0)) : n;
+  }
+
+  private findBytes(bytes: Buffer, start: number, end: number, h: number): number {
+    const mask = this.table.length - 1;
+    for (let s = h & mask; ; s = (s + 1) & mask) {
+      const m = this.table[s]! - 1;
+      if (m < 0) return -1;
+      if (this.hashes[m] === h && this.samePathAt(m, bytes, start, end)) return m;
+    }
+  }
+
+  /** The path of record n, decoded. */
+  private pathOf(n: number): string {
+    return this.text.toString('utf8', this.at[4 * n + 2]!, this.at[4 * n + 3]!) || '/';
+  }
+
+  /** Whether record n is the one the table finds for its path (not an earlier duplicate). */
+  private current(n: number): boolean {
+    return this.findBytes(this.text, this.at[4 * n + 2]!, this.at[4 * n + 3]!, this.hashes[n]!) === n;
+  }
+
+  private keyList(): string[] {
+    if (this.allKeys === undefined) {
+      const keys: string[] = [];
+      for (let n = 0; n < this.count; n++) {
+        if (!this.current(n)) continue;
+        const p = this.pathOf(n);
+        if (!this.excluded(p)) keys.push(p);
+      }
+      this.allKeys = keys;
+    }
+    return this.allKeys;
   }
 
   get size(): number {
-    return this.index.size;
+    return this.keyList().length;
   }
   has(path: string): boolean {
-    return this.index.has(path);
+    return this.find(path) >= 0;
   }
   keys(): IterableIterator<string> {
-    return this.index.keys();
+    return this.keyList()[Symbol.iterator]();
   }
   record(path: string): string | undefined {
-    const n = this.index.get(path);
-    if (n === undefined) return undefined;
-    return this.text.toString('utf8', this.spans[2 * n]!, this.spans[2 * n + 1]!);
+    const n = this.find(path);
+    if (n < 0) return undefined;
+    return this.text.toString('utf8', this.at[4 * n]!, this.at[4 * n + 1]!);
   }
 
   /** Compares `path`'s record (or only its quick part) with another tree's, in place. */
   sameAs(other: RecordTree, path: string, quick: boolean): boolean {
-    const a = this.index.get(path);
-    const b = other.index.get(path);
-    if (a === undefined || b === undefined) return false;
-    const as = this.spans[2 * a]!;
-    const bs = other.spans[2 * b]!;
-    let ae = this.spans[2 * a + 1]!;
-    let be = other.spans[2 * b + 1]!;
+    const a = this.find(path);
+    const b = other.find(path);
+    if (a < 0 || b < 0) return false;
+    return this.sameRecordAt(a, other, b, quick);
+  }
+
+  private sameRecordAt(a: number, other: RecordTree, b: number, quick: boolean): boolean {
+    const as = this.at[4 * a]!;
+    const bs = other.at[4 * b]!;
+    let ae = this.at[4 * a + 1]!;
+    let be = other.at[4 * b + 1]!;
     if (quick) {
       ae = quickEnd(this.text, as, ae);
       be = quickEnd(other.text, bs, be);
     }
-    if (ae - as !== be - bs) return false;
-    const x = this.text;
-    const y = other.text;
-    for (let k = ae - as - 1; k >= 0; k--) if (x[as + k] !== y[bs + k]) return false;
-    return true;
+    return ae - as === be - bs && sameBytes(this.text, as, other.text, bs, ae - as);
+  }
+
+  /**
+   * The paths whose records (or quick parts) differ between this tree and `other`, or that only one
+   * lists: one pass over both listings, matched by path bytes; only those paths are decoded.
+   */
+  differing(other: RecordTree, quick: boolean): string[] {
+    const out: string[] = [];
+    const matched = new Uint8Array(other.count);
+    for (let n = 0; n < this.count; n++) {
+      const s = this.at[4 * n + 2]!;
+      const e = this.at[4 * n + 3]!;
+      // Listings of a snapshot and its origin come in the same order: try the same position first.
+      let m = n < other.count && other.hashes[n] === this.hashes[n] && other.samePathAt(n, this.text, s, e) ? n : -1;
+      if (m < 0) m = other.findBytes(this.text, s, e, this.hashes[n]!);
+      if (m >= 0) matched[m] = 1;
+      if (m >= 0 && this.sameRecordAt(n, other, m, quick)) continue;
+      if (!this.current(n)) continue;
+      const p = this.pathOf(n);
+      if (!this.excluded(p)) out.push(p);
+    }
+    for (let m = 0; m < other.count; m++) {
+      if (matched[m] === 1 || !other.current(m)) continue;
+      const p = other.pathOf(m);
+      if (!other.excluded(p) && this.find(p) < 0) out.push(p);
+    }
+    return out;
   }
 
   get(path: string): Entry | undefined {
@@ -148,6 +253,19 @@ export class RecordTree implements Tree {
     this.parsed.set(path, e);
     return e;
   }
+}
+
+/** Equal byte ranges. (A loop: for a few dozen bytes, Buffer#compare's argument checks cost more.) */
+function sameBytes(x: Buffer, xs: number, y: Buffer, ys: number, length: number): boolean {
+  for (let k = length - 1; k >= 0; k--) if (x[xs + k] !== y[ys + k]) return false;
+  return true;
+}
+
+/** FNV-1a over bytes, 32 bits. */
+function hashBytes(bytes: Buffer, start: number, end: number): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h;
 }
 
 /** Where a record's quick part ends (at its second NUL, or where the record ends). */
@@ -178,7 +296,7 @@ export async function walkTree(
     const start = join(dir, root);
     if ((await lstat(start).catch(() => undefined)) !== undefined) starts.push(start);
   }
-  if (starts.length === 0) return new RecordTree(Buffer.alloc(0), new Map(), []);
+  if (starts.length === 0) return new RecordTree(Buffer.alloc(0), new Int32Array(0));
   // One find for every root (a process start costs more than its arguments). It writes the listing
   // into a file in memory (tmpfs) that is read at once: through a pipe it comes in 4 KiB pieces, and
   // each costs Node a wakeup (a third of a second of CPU for 50,000 entries).
@@ -198,31 +316,37 @@ export async function walkTree(
 
 /**
  * Indexes find's records: QUICK \0 link \0 [SNAPSHOT \0] host path \0, `fields` NULs each. One pass over
- * the bytes, in a function of its own so that it runs optimised (not as part of an async function), and
- * only the paths decoded.
+ * the bytes, in a function of its own so that it runs optimised (not as part of an async function); no
+ * path is decoded here.
  */
 function indexListing(listed: Buffer, prefix: number, fields: number, excluded: (path: string) => boolean): RecordTree {
-  const index = new Map<string, number>();
-  const spans: number[] = [];
-  const n = listed.length;
+  let at = new Int32Array(4096);
+  let k = 0;
   let pos = 0;
-  let field = 0;
   let recordEnd = 0;
-  for (let i = 0; i < n; i++) {
-    if (listed[i] !== 0) continue;
-    field++;
-    if (field === fields - 1) recordEnd = i;
-    else if (field === fields) {
-      const path = listed.toString('utf8', recordEnd + 1 + prefix, i) || '/';
-      if (!excluded(path)) {
-        index.set(path, spans.length / 2);
-        spans.push(pos, recordEnd);
-      }
-      pos = i + 1;
-      field = 0;
+  for (let i = listed.indexOf(0); i >= 0; i = listed.indexOf(0, i + 1)) {
+    // (indexOf finds the next NUL in C: far quicker than a loop over every byte.)
+    let field = 1;
+    while (field < fields - 1 && i >= 0) {
+      i = listed.indexOf(0, i + 1);
+      field++;
     }
+    if (i < 0) break;
+    recordEnd = i;
+    i = listed.indexOf(0, i + 1);
+    if (i < 0) break;
+    if (k + 4 > at.length) {
+      const grown = new Int32Array(at.length * 2);
+      grown.set(at);
+      at = grown;
+    }
+    at[k++] = pos;
+    at[k++] = recordEnd;
+    at[k++] = recordEnd + 1 + prefix;
+    at[k++] = i;
+    pos = i + 1;
   }
-  return new RecordTree(listed, index, spans);
+  return new RecordTree(listed, at.subarray(0, k), excluded);
 }
 
 const TMPFS_MAGIC = 0x01021994;
