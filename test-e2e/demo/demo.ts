@@ -17,6 +17,15 @@ interface StepResult {
   stderr: string;
 }
 
+// The host's /boot partition (/dev/vda1) gets extlinux and the running kernel, as an installed host's
+// /boot has: the root volume holds no kernel, so each layer's entry boots the running one.
+const BOOT_SETUP = `set -e
+k=$(uname -r); mkdir -p /tmp/kernel; cp /boot/vmlinuz-$k /tmp/kernel/
+cp /boot/initrd.img-$k /tmp/kernel/ 2>/dev/null || true
+mount /dev/vda1 /boot && cp /tmp/kernel/* /boot/
+mkdir -p /boot/extlinux && extlinux --install /boot/extlinux >/dev/null 2>&1
+printf '[bootloader]\\nplugins = extlinux\\nboot_dir = /boot\\n' > /etc/imgbased.conf`;
+
 const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 
 async function main(): Promise<number> {
@@ -45,6 +54,18 @@ async function main(): Promise<number> {
     { say: 'Give the new base its first writable layer', argv: ['imgbase', 'layer', '--add'] },
     { say: 'Another layer on the old base, for an experiment', argv: ['imgbase', 'layer', '--add', 'Node-4.5-0.1'] },
     {
+      say: 'Every layer got a boot entry (extlinux on /boot); the newest layer is the default (*)',
+      argv: ['imgbase', 'boot', '--list'],
+    },
+    {
+      say: 'Boot the new base’s layer by default, with a kernel argument of its own',
+      argv: ['imgbase', 'boot', '--set-default', 'Node-4.6-0.1+1'],
+    },
+    {
+      say: '…the argument, added to that layer’s entry only',
+      argv: ['imgbase', 'boot', '--edit-kernel-args', 'Node-4.6-0.1+1', '--append', 'console=ttyS0,115200'],
+    },
+    {
       say: 'What would one more layer do? A dry run prints the exact commands and changes nothing',
       argv: ['imgbase', 'layer', '--add', '--dry-run'],
     },
@@ -72,6 +93,14 @@ async function main(): Promise<number> {
       argv: ['imgbase', 'base', '--remove', 'Node-4.5-0.1'],
     },
     {
+      say: 'Its layers’ boot entries went with it; what extlinux will boot now',
+      argv: ['imgbase', 'boot', '--list'],
+    },
+    {
+      say: '…as extlinux itself reads it',
+      argv: ['grep', '-E', '^(DEFAULT|LABEL|\\s*APPEND)', '/boot/extlinux/extlinux.conf'],
+    },
+    {
       say: 'Machine-readable: every verb answers --json (schema version 1)',
       argv: ['imgbase', 'layout', '--layers', '--json'],
     },
@@ -83,7 +112,11 @@ async function main(): Promise<number> {
     command: [
       'node',
       path.join(repoRoot, 'test-e2e/guest-bin/run-steps.mjs'),
-      JSON.stringify([{ argv: ['lvm', 'vgchange', '-ay', host.vg] }, ...steps.map((s) => ({ argv: s.argv }))]),
+      JSON.stringify([
+        { argv: ['lvm', 'vgchange', '-ay', host.vg] },
+        { argv: ['sh', '-c', BOOT_SETUP] },
+        ...steps.map((s) => ({ argv: s.argv })),
+      ]),
     ],
     disks: [{ path: host.path }],
     timeoutMs: 600_000,
@@ -92,7 +125,13 @@ async function main(): Promise<number> {
     console.error(`The VM's session failed (exit ${run.exitCode}):\n${run.stderr}\n${run.consoleTail}`);
     return 1;
   }
-  const results = (JSON.parse(run.stdout) as StepResult[]).slice(1);
+  const setup = JSON.parse(run.stdout) as StepResult[];
+  const failedSetup = setup.slice(0, 2).find((r) => r.exitCode !== 0);
+  if (failedSetup) {
+    console.error(`Preparing the VM failed:\n${failedSetup.stderr}`);
+    return 1;
+  }
+  const results = setup.slice(2);
   let unexpected = 0;
   steps.forEach((step, i) => {
     const result = results[i]!;
