@@ -46,6 +46,29 @@ const base = tree({
 });
 
 describe('planCarryOver', () => {
+  it('treats a directory the admin deleted, which the new base filled with more entries, as a conflict', async () => {
+    const layer = snapshot(base, { '/etc/d': undefined, '/etc/d/x': undefined });
+    const next = tree({
+      ...Object.fromEntries(base),
+      '/etc/d/y': entry('f'),
+      '/etc/d/z': entry('d'),
+      '/etc/d/z/w': entry('f'),
+      '/etc/dd': entry('f'), // shares the prefix "/etc/d" but is not inside the directory
+    });
+    const kept = await planCarryOver({ base, layer, next }, probe(), () => 'keep-admin', new Set());
+    expect(kept.conflicts).toEqual([
+      {
+        path: '/etc/d',
+        reason: 'deleted by the admin; the new base has 3 other entries in it',
+        resolution: 'kept-admin',
+      },
+    ]);
+    expect(kept.deleted).toEqual(['/etc/d', '/etc/d/x', '/etc/d/y', '/etc/d/z', '/etc/d/z/w']);
+    const took = await planCarryOver({ base, layer, next }, probe(), () => 'take-new-save-admin', new Set());
+    expect(took.deleted).toEqual(['/etc/d/x']); // x: unchanged by the new base, so the admin's deletion stands
+    expect(took.conflicts.map((c) => c.resolution)).toEqual(['took-new-saved-admin']);
+  });
+
   it('applies what only the admin changed, keeps what only the new base changed, reports both-side changes', async () => {
     const layer = snapshot(base, {
       '/etc/a': entry('f', { size: 2 }),

@@ -163,10 +163,26 @@ export async function planCarryOver(
   }
 
   // A directory removed from the new layer (deleted or replaced by the admin) must hold nothing else.
+  // The new layer's paths, sorted once when first needed: those under a directory are one contiguous run.
+  let sortedNext: string[] | undefined;
+  const under = (dir: string): string[] => {
+    sortedNext ??= [...next.keys()].sort();
+    const prefix = `${dir}/`;
+    let lo = 0;
+    let hi = sortedNext.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sortedNext[mid]! < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    const found: string[] = [];
+    for (let i = lo; i < sortedNext.length && sortedNext[i]!.startsWith(prefix); i++) found.push(sortedNext[i]!);
+    return found;
+  };
   for (const p of [...apply]) {
     const n = next.get(p);
     if (n?.type !== 'd' || layer.get(p)?.type === 'd') continue;
-    const others = [...next.keys()].filter((q) => q.startsWith(`${p}/`) && !(apply.has(q) && !layer.has(q)));
+    const others = under(p).filter((q) => !(apply.has(q) && !layer.has(q)));
     if (others.length > 0) {
       apply.delete(p);
       conflicts.delete(p);
