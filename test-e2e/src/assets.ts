@@ -104,7 +104,7 @@ async function decompressKernel(payload: Buffer): Promise<Buffer> {
 }
 
 /** Module files (in load order) for GUEST_MODULES, resolved by modprobe for the guest kernel. */
-async function resolveModules(kernelVersion: string): Promise<string[]> {
+export async function resolveModules(kernelVersion: string): Promise<string[]> {
   const modprobe = await which('modprobe');
   const files: string[] = [];
   for (const name of GUEST_MODULES) {
@@ -118,7 +118,7 @@ async function resolveModules(kernelVersion: string): Promise<string[]> {
   return files;
 }
 
-async function readModule(file: string): Promise<Buffer> {
+export async function readModule(file: string): Promise<Buffer> {
   // busybox insmod cannot read compressed modules: store them plain.
   if (file.endsWith('.xz')) {
     const { stdout } = await execa(await which('xz'), ['-dc', file], { encoding: 'buffer', maxBuffer: 1 << 28 });

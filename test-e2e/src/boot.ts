@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
-import { ensureVmAssets, GUEST_MODULES } from './assets.ts';
+import { ensureVmAssets, readModule, resolveModules } from './assets.ts';
 import { makeScratchDir } from './paths.ts';
 import { randomId, which } from './util.ts';
 import { DEFAULT_TIMEOUT_MS, runInVm, VM_NAME_PREFIX } from './vm.ts';
@@ -180,32 +180,6 @@ export function parseProof(console: string): BootProof | undefined {
     rootDevice: after?.[1],
     marker: (line('marker') ?? '').trim(),
   };
-}
-
-/** Module files (in load order) for the proof initrd, resolved by modprobe for the kernel. */
-async function resolveModules(kernelVersion: string): Promise<string[]> {
-  const modprobe = await which('modprobe');
-  const files: string[] = [];
-  for (const name of GUEST_MODULES) {
-    const { stdout } = await execa(modprobe, ['-S', kernelVersion, '--show-depends', name]);
-    for (const line of stdout.split('\n')) {
-      const [verb, file] = line.trim().split(/\s+/);
-      if (verb === 'insmod' && file && !files.includes(file)) files.push(file);
-    }
-  }
-  return files;
-}
-
-async function readModule(file: string): Promise<Buffer> {
-  if (file.endsWith('.xz')) {
-    const { stdout } = await execa(await which('xz'), ['-dc', file], { encoding: 'buffer', maxBuffer: 1 << 28 });
-    return Buffer.from(stdout);
-  }
-  if (file.endsWith('.zst')) {
-    const { stdout } = await execa(await which('zstd'), ['-dcq', file], { encoding: 'buffer', maxBuffer: 1 << 28 });
-    return Buffer.from(stdout);
-  }
-  return readFile(file);
 }
 
 /**
