@@ -25,6 +25,11 @@ export interface OperationContext {
   /** Cancels the operation; whatever it made so far is removed again. */
   readonly signal?: AbortSignal | undefined;
   readonly report?: ((event: EngineEvent) => void) | undefined;
+  /**
+   * A dry run: mutating commands are recorded, not run (the runner emits them as planned), boot
+   * writes are described, not made, and no lock is taken. One container serves real and dry runs.
+   */
+  readonly dryRun?: boolean | undefined;
 }
 
 export function emit(context: OperationContext | undefined, event: EngineEvent): void {

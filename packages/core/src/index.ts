@@ -9,7 +9,7 @@ export * from './boot/index.js';
 export * from './config/config.js';
 export * from './contracts/index.js';
 export * from './engine/index.js';
-export * from './errors.js';
+export * from './errors/index.js';
 export * from './events.js';
 export * from './layout/layout.js';
 export * from './layout/schema.js';

@@ -1,6 +1,7 @@
 import type { BootEntry, DesiredBootEntry } from '../contracts/bootloader.js';
+import type { BootFileOps } from '../contracts/bootloader-plugin.js';
 import { layerOfOptions, splitKernelArgs } from './entries.js';
-import { type BootFileOps, removeFileDurably, replaceFileDurably } from './files.js';
+import { removeFileDurably, replaceFileDurably } from './files.js';
 
 /**
  * Boot Loader Specification Type #1 entries (`loader/entries/*.conf`): what systemd-boot reads, and

@@ -1,5 +1,5 @@
 import type { BootEntry, DesiredBootEntry } from '../contracts/bootloader.js';
-import { KernelArgInvalidError } from '../errors.js';
+import { KernelArgInvalidError } from '../errors/index.js';
 
 /**
  * What every bootloader plugin shares about imgbased's entries: ids, titles, kernel arguments and

@@ -1,32 +1,7 @@
 import type { BootEntry, DesiredBootEntry } from '../contracts/bootloader.js';
-import { BootLastEntryError, BootWriteError, ImgbasedError } from '../errors.js';
+import type { BootFileOps, BootFiles } from '../contracts/bootloader-plugin.js';
+import { BootLastEntryError, BootWriteError, ImgbasedError } from '../errors/index.js';
 import { baseName, entryFilePaths, entryIdForLayer, entrySources, layerBootDir } from './entries.js';
-
-/**
- * The crash-safe file steps every plugin takes, over primitive operations the plugin provides (Node's
- * fs in the plugins, a fault-injecting wrapper in the crash tests). Core stays free of I/O.
- *
- * Order, so that a crash at any step leaves a bootable configuration: (1) a new layer's kernel and
- * initrd are copied into a hidden staging directory, fsynced, and renamed to `/<layer>/` (nothing
- * names them yet); (2) each configuration file is written new, fsynced, renamed over the old one, and
- * its directory fsynced; (3) only then are the files of entries that left the set removed.
- */
-export interface BootFileOps {
-  /** The file's text, undefined when it does not exist. */
-  read(path: string): Promise<string | undefined>;
-  /** Names in a directory, [] when it does not exist. */
-  list(directory: string): Promise<string[]>;
-  exists(path: string): Promise<boolean>;
-  /** Creates `path` (which must not exist) with `data` and fsyncs it. */
-  writeNew(path: string, data: string): Promise<void>;
-  /** Copies a file to `to` (which must not exist) and fsyncs it. */
-  copyNew(from: string, to: string): Promise<void>;
-  mkdir(directory: string): Promise<void>;
-  rename(from: string, to: string): Promise<void>;
-  syncDirectory(directory: string): Promise<void>;
-  /** Removes a file or a directory tree; nothing when it does not exist. */
-  remove(path: string): Promise<void>;
-}
 
 function dirOf(path: string): string {
   const i = path.lastIndexOf('/');
@@ -34,6 +9,7 @@ function dirOf(path: string): string {
 }
 
 /** Write new, fsync, rename over, fsync the directory. */
+
 export async function replaceFileDurably(ops: BootFileOps, path: string, data: string): Promise<void> {
   const directory = dirOf(path);
   const temporary = `${directory}/.${baseName(path)}.imgbased-new`;
@@ -157,4 +133,27 @@ export function asBootWriteError(error: unknown, path: string): ImgbasedError {
   const code = (error as { code?: unknown }).code;
   const reason = typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
   return new BootWriteError(path, reason, { cause: error });
+}
+
+/** The file operations a plugin is handed: the primitives plus the two crash-safe steps. */
+export function bootFiles(ops: BootFileOps): BootFiles {
+  return {
+    ...bindAll(ops),
+    replace: (path, data) => replaceFileDurably(ops, path, data),
+    removeDurably: (path) => removeFileDurably(ops, path),
+  };
+}
+
+function bindAll(ops: BootFileOps): BootFileOps {
+  return {
+    read: (p) => ops.read(p),
+    list: (d) => ops.list(d),
+    exists: (p) => ops.exists(p),
+    writeNew: (p, d) => ops.writeNew(p, d),
+    copyNew: (f, t) => ops.copyNew(f, t),
+    mkdir: (d) => ops.mkdir(d),
+    rename: (f, t) => ops.rename(f, t),
+    syncDirectory: (d) => ops.syncDirectory(d),
+    remove: (p) => ops.remove(p),
+  };
 }

@@ -1,5 +1,5 @@
 import type { Bootloader, BootloaderSelection } from '../contracts/bootloader.js';
-import { NoBootloaderError } from '../errors.js';
+import { NoBootloaderError } from '../errors/index.js';
 import type { OperationContext } from '../events.js';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigInvalidError } from '../errors.js';
+import { ConfigInvalidError } from '../errors/index.js';
 import { defaultConfig, resolveConfig } from './config.js';
 
 describe('resolveConfig', () => {

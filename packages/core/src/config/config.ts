@@ -1,6 +1,6 @@
 // zod/mini: the same validation at a fraction of the load time of classic zod (the CLI starts often).
 import * as z from 'zod/mini';
-import { ConfigInvalidError } from '../errors.js';
+import { ConfigInvalidError } from '../errors/index.js';
 
 /**
  * imgbased's configuration, read as the original read it: /usr/lib/imgbased/imgbased.conf, its

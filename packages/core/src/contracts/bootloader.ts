@@ -64,8 +64,8 @@ export interface WriteEntriesOptions {
 }
 
 /**
- * A bootloader backend, in OSTree's shape: detect, name, write the complete desired set, list,
- * default and one-shot, capabilities. Filled by the bootloader plugins.
+ * The bootloader as the engine sees it: detect, name, write the complete desired set, state, default
+ * and one-shot, capabilities. Core's ManagedBootloader implements it over a plugin (BootloaderPlugin).
  *
  * Guarantees every plugin gives: `writeEntries` reads and validates the existing configuration first
  * (a corrupted one is a BootConfigInvalidError and nothing is touched), copies new kernels before the
@@ -84,7 +84,6 @@ export interface Bootloader {
   ): Promise<WriteResult>;
   /** Installed entries (imgbased's and foreign ones), with the default and one-shot. */
   state(context?: OperationContext): Promise<BootState>;
-  listEntries(context?: OperationContext): Promise<readonly BootEntry[]>;
   setDefault(entryId: string, context?: OperationContext): Promise<WriteResult>;
   /** One-shot: boot `entryId` once, then the default again. BootUnsupportedError when not native. */
   setNextBoot(entryId: string, context?: OperationContext): Promise<WriteResult>;

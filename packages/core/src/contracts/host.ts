@@ -6,12 +6,18 @@ export interface MountedRoot {
   readonly device: { readonly major: number; readonly minor: number } | undefined;
 }
 
-/** What the engine needs to know about the running system itself. */
+/** What imgbased needs to know about the running system itself (a port: core probes nothing on its own). */
 export interface HostInfo {
   /** The file system mounted on /. */
   mountedRoot(context?: OperationContext): Promise<MountedRoot>;
   /** The block device behind a mounted path (for `layout --init --from /`). */
   deviceOfMount(path: string, context?: OperationContext): Promise<MountedRoot>;
+  /** The running kernel's release, as `uname -r` prints it. */
+  runningKernel(context?: OperationContext): Promise<string>;
+  /** The names in a directory; [] when it does not exist. */
+  listDirectory(path: string, context?: OperationContext): Promise<string[]>;
+  /** The type of the file system holding `path` (`ext4`, `vfat`…); undefined when it cannot be told. */
+  filesystemType(path: string, context?: OperationContext): Promise<string | undefined>;
 }
 export const HostInfo = Symbol.for('imgbased.HostInfo');
 

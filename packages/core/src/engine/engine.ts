@@ -44,7 +44,7 @@ import {
   NotOnLayerError,
   UsageError,
   VolumeNotFoundError,
-} from '../errors.js';
+} from '../errors/index.js';
 import { type EngineEvent, emit, type OperationContext } from '../events.js';
 import { allLayers, latestBase, latestLayer, readLayout } from '../layout/layout.js';
 import type {

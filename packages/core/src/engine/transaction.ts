@@ -1,4 +1,4 @@
-import { CancelledError } from '../errors.js';
+import { CancelledError } from '../errors/index.js';
 import { emit, type OperationContext } from '../events.js';
 
 interface UndoStep {

@@ -1,5 +1,5 @@
 import type { StorageReport, ThinVolume } from '../contracts/volume-manager.js';
-import { LayoutInvalidError } from '../errors.js';
+import { LayoutInvalidError } from '../errors/index.js';
 import { compareLayerNames, compareNvr, type LayerName, type Nvr, parseLayerName, parseNvr } from '../naming/nvr.js';
 import type { BaseView, LayerView, LayoutView } from './schema.js';
 import { Tags } from './tags.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NameInvalidError, SizeInvalidError } from '../errors.js';
+import { NameInvalidError, SizeInvalidError } from '../errors/index.js';
 import {
   compareLayerNames,
   compareNvr,

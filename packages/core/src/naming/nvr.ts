@@ -1,4 +1,4 @@
-import { NameInvalidError, SizeInvalidError } from '../errors.js';
+import { NameInvalidError, SizeInvalidError } from '../errors/index.js';
 import { rpmvercmp } from './rpmvercmp.js';
 
 /** A base's name: `name-version-release`, as rpm names packages (e.g. `Node-4.5-0.20220307.0`). */

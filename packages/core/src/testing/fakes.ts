@@ -1,7 +1,7 @@
 import type { CommandResult, CommandRunner } from '../contracts/command-runner.js';
 import type { FilesystemDriver, FilesystemInfo } from '../contracts/filesystem.js';
 import type { HeldLock, HostInfo, MountedRoot, OperationLock } from '../contracts/host.js';
-import { LockedError } from '../errors.js';
+import { LockedError } from '../errors/index.js';
 import type { OperationContext } from '../events.js';
 
 /** Records what the engine asked of the file system; `fail` makes one method throw. */
@@ -50,6 +50,24 @@ export class FixedHost implements HostInfo {
   }
   async deviceOfMount(): Promise<MountedRoot> {
     return this.root;
+  }
+  /** The running kernel's release. */
+  kernel = '6.1.0-test-amd64';
+  /** Directory listings by path; a path not here lists as empty (missing). */
+  directories: Record<string, string[]> = {};
+  /** File system types by path prefix (longest wins); default ext4. */
+  filesystems: Record<string, string> = {};
+  async runningKernel(): Promise<string> {
+    return this.kernel;
+  }
+  async listDirectory(path: string): Promise<string[]> {
+    return [...(this.directories[path] ?? [])];
+  }
+  async filesystemType(path: string): Promise<string | undefined> {
+    const match = Object.keys(this.filesystems)
+      .filter((p) => path === p || path.startsWith(`${p.replace(/\/$/, '')}/`))
+      .sort((a, b) => b.length - a.length)[0];
+    return match === undefined ? 'ext4' : this.filesystems[match];
   }
 }
 

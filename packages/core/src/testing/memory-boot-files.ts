@@ -1,4 +1,4 @@
-import type { BootFileOps } from '../boot/files.js';
+import type { BootFileOps } from '../contracts/bootloader-plugin.js';
 
 /**
  * An in-memory file tree behind core's crash-safe file steps, with a step counter: `crashAt = n` makes

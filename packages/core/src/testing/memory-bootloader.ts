@@ -9,7 +9,7 @@ import type {
   WriteEntriesOptions,
   WriteResult,
 } from '../contracts/bootloader.js';
-import { BootEntryNotFoundError, BootUnsupportedError } from '../errors.js';
+import { BootEntryNotFoundError, BootUnsupportedError } from '../errors/index.js';
 
 /**
  * A bootloader that keeps its entries in memory, for the engine's unit tests: it follows the
@@ -38,9 +38,6 @@ export class MemoryBootloader implements Bootloader, BootloaderSelection {
   }
   async state(): Promise<BootState> {
     return structuredClone({ entries: this.entries, defaultId: this.defaultId, nextId: this.nextId });
-  }
-  async listEntries(): Promise<readonly BootEntry[]> {
-    return structuredClone(this.entries);
   }
   async writeEntries(desired: readonly DesiredBootEntry[], options: WriteEntriesOptions = {}): Promise<WriteResult> {
     this.maybeFail('writeEntries');

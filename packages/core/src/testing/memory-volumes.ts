@@ -8,7 +8,7 @@ import type {
   VolumeManager,
   VolumeRef,
 } from '../contracts/volume-manager.js';
-import { InternalError } from '../errors.js';
+import { InternalError } from '../errors/index.js';
 import type { OperationContext } from '../events.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };

@@ -1,5 +1,5 @@
 import type { CommandResult, CommandRunner, CommandSpec } from '../contracts/command-runner.js';
-import { CommandFailedError } from '../errors.js';
+import { CommandFailedError } from '../errors/index.js';
 import { emit, type OperationContext } from '../events.js';
 
 export interface ScriptedReply {

@@ -8,7 +8,7 @@ import {
   LockedError,
   NameInvalidError,
   toImgbasedError,
-} from './errors.js';
+} from './index.js';
 
 describe('typed errors', () => {
   it('carry a stable code, a name and details', () => {

@@ -1,0 +1,179 @@
+import type {
+  Bootloader,
+  BootloaderCapabilities,
+  BootState,
+  DesiredBootEntry,
+  WriteEntriesOptions,
+  WriteResult,
+} from '../contracts/bootloader.js';
+import type {
+  BootConfiguration,
+  BootFileOps,
+  BootLocation,
+  BootloaderPlugin,
+  RenderedBootEntry,
+} from '../contracts/bootloader-plugin.js';
+import type { HostInfo } from '../contracts/host.js';
+import {
+  BootConfigInvalidError,
+  BootEntryNotFoundError,
+  BootUnsupportedError,
+  ImgbasedError,
+} from '../errors/index.js';
+import { emit, type OperationContext } from '../events.js';
+import { entryFilePaths, entryIdForLayer, layerBootDir } from './entries.js';
+import {
+  asBootWriteError,
+  assertNotLastEntry,
+  defaultAfterRewrite,
+  installEntryFiles,
+  pruneEntryFiles,
+} from './files.js';
+
+/** File systems on which a rename is not atomic (the ESP is FAT). */
+const NON_ATOMIC_FS = new Set(['vfat', 'msdos', 'exfat', 'fat']);
+
+/**
+ * The engine's Bootloader, made from a plugin: the sequence every bootloader shares, written once.
+ * `writeEntries`: read and validate (a corrupted configuration is refused, nothing touched) → stage
+ * the kernels of new entries (nothing names them yet) → the plugin renders and swaps in its
+ * configuration, with the default → only then prune the files of entries that left. A failure before
+ * the swap removes what was staged; after it, nothing the new configuration names is removed.
+ * A dry run (`context.dryRun`) reads and validates, then only describes what it would write.
+ */
+export class ManagedBootloader implements Bootloader {
+  readonly name: string;
+
+  constructor(
+    private readonly plugin: BootloaderPlugin,
+    private readonly ops: BootFileOps,
+    private readonly host: Pick<HostInfo, 'filesystemType'>,
+  ) {
+    this.name = plugin.name;
+  }
+
+  detect(context?: OperationContext): Promise<boolean> {
+    return this.plugin.detect(context);
+  }
+
+  async capabilities(context?: OperationContext): Promise<BootloaderCapabilities> {
+    const location = await this.plugin.locate(context);
+    return {
+      atomicSwap: await this.atomicAt(location, context),
+      nativeOneShot: this.plugin.oneShot === undefined ? false : await this.plugin.oneShot.available(location, context),
+      nativeBootCounting: this.plugin.bootCounting === true,
+    };
+  }
+
+  async state(context?: OperationContext): Promise<BootState> {
+    const { before } = await this.read(context);
+    return { entries: before.entries, defaultId: before.defaultId, nextId: before.nextId };
+  }
+
+  async writeEntries(
+    desired: readonly DesiredBootEntry[],
+    options: WriteEntriesOptions = {},
+    context?: OperationContext,
+  ): Promise<WriteResult> {
+    const { location, before } = await this.read(context);
+    const installed = before.entries;
+    assertNotLastEntry(installed, desired);
+    const atomic = await this.atomicAt(location, context);
+    const change = {
+      entries: desired.map(rendered),
+      defaultId: defaultAfterRewrite(before.defaultId, installed, desired),
+    };
+    if (context?.dryRun) {
+      emit(context, {
+        type: 'step',
+        step: 'boot',
+        message: `Would write ${location.config}: ${change.entries.map((e) => e.id).join(', ') || 'no imgbased entries'}`,
+      });
+      return { atomic };
+    }
+    let staged: string[] = [];
+    let filesReplaced: number;
+    try {
+      staged = await installEntryFiles(this.ops, location.root, desired, installed);
+      ({ filesReplaced } = await this.plugin.write(location, change, before, context));
+    } catch (error) {
+      // Only directories this write made, and that no installed entry names, go again.
+      const named = new Set(installed.filter((e) => e.layer !== undefined).map((e) => e.layer));
+      for (const layer of staged.filter((l) => !named.has(l))) {
+        await this.ops.remove(`${location.root}${layerBootDir(layer)}`).catch(() => undefined);
+      }
+      throw asBootWriteError(error, location.config);
+    }
+    if (!options.keepFiles) {
+      await pruneEntryFiles(this.ops, location.root, installed, desired).catch((error: unknown) => {
+        throw asBootWriteError(error, location.root);
+      });
+    }
+    return { atomic: atomic && filesReplaced <= 1 };
+  }
+
+  async setDefault(entryId: string, context?: OperationContext): Promise<WriteResult> {
+    const { location, before } = await this.read(context);
+    if (!before.entries.some((e) => e.id === entryId)) throw new BootEntryNotFoundError(entryId, this.name);
+    const atomic = await this.atomicAt(location, context);
+    if (context?.dryRun) {
+      emit(context, { type: 'step', step: 'boot', message: `Would make ${entryId} the default (${this.name})` });
+      return { atomic };
+    }
+    const { filesReplaced } = await this.plugin
+      .writeDefault(location, entryId, before, context)
+      .catch((error: unknown) => {
+        throw asBootWriteError(error, location.config);
+      });
+    return { atomic: atomic && filesReplaced <= 1 };
+  }
+
+  async setNextBoot(entryId: string, context?: OperationContext): Promise<WriteResult> {
+    const { location, before } = await this.read(context);
+    if (!before.entries.some((e) => e.id === entryId)) throw new BootEntryNotFoundError(entryId, this.name);
+    const oneShot = this.plugin.oneShot;
+    if (oneShot === undefined)
+      throw new BootUnsupportedError(this.name, 'boot an entry once (it has no one-shot boot)');
+    if (!(await oneShot.available(location, context))) {
+      throw new BootUnsupportedError(this.name, 'boot an entry once on this host now');
+    }
+    if (context?.dryRun) {
+      emit(context, { type: 'step', step: 'boot', message: `Would boot ${entryId} once (${this.name})` });
+      return { atomic: true };
+    }
+    await oneShot.set(location, entryId, before, context).catch((error: unknown) => {
+      throw asBootWriteError(error, location.config);
+    });
+    return { atomic: await this.atomicAt(location, context) };
+  }
+
+  /** Locates and reads the configuration; any failure is typed, naming the configuration. */
+  private async read(context?: OperationContext): Promise<{ location: BootLocation; before: BootConfiguration }> {
+    const location = await this.plugin.locate(context);
+    try {
+      return { location, before: await this.plugin.read(location, context) };
+    } catch (error) {
+      if (error instanceof ImgbasedError) throw error;
+      if (typeof (error as { code?: unknown }).code === 'string') throw asBootWriteError(error, location.config);
+      throw new BootConfigInvalidError(location.config, error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  private async atomicAt(location: BootLocation, context?: OperationContext): Promise<boolean> {
+    const type = await this.host.filesystemType(location.root, context).catch(() => undefined);
+    return !NON_ATOMIC_FS.has(type ?? '');
+  }
+}
+
+function rendered(entry: DesiredBootEntry): RenderedBootEntry {
+  const paths = entryFilePaths(entry);
+  return {
+    id: entryIdForLayer(entry.layer),
+    layer: entry.layer,
+    title: entry.title,
+    version: entry.version,
+    kernel: paths.kernel,
+    initrd: paths.initrd,
+    options: entry.options,
+  };
+}

@@ -1,0 +1,4 @@
+export * from './base.js';
+export * from './boot.js';
+export * from './general.js';
+export * from './plugins.js';
