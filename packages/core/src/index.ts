@@ -6,7 +6,7 @@
  */
 
 export * from './boot/index.js';
-export * from './config/config.js';
+export * from './config/index.js';
 export * from './contracts/index.js';
 export * from './engine/index.js';
 export * from './errors/index.js';

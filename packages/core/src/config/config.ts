@@ -24,12 +24,23 @@ const listText = z.pipe(
   z.transform((value) => (Array.isArray(value) ? value : value.split(/[\s,]+/).filter(Boolean))),
 );
 
+const absolutePath = z.string().check(z.startsWith('/', 'must be an absolute path'));
+
+/** Settings that moved into a plugin's own section: naming the new place beats "unknown setting". */
+const MOVED_SETTINGS: Readonly<Record<string, string>> = {
+  'bootloader.grub_mode': 'moved to [bootloader.grub-bls] mode',
+  'bootloader.esp_dir': 'moved to [bootloader.systemd-boot] esp_dir',
+  'bootloader.boot_counting_tries': 'moved to [bootloader.systemd-boot] boot_counting_tries',
+};
+
 export const ConfigSchema = z.strictObject({
   core: z.prefault(
     z.strictObject({
       debug: z._default(booleanText, false),
       experimental: z._default(booleanText, false),
-      lock_dir: z._default(z.string().check(z.startsWith('/', 'must be an absolute path')), '/run/imgbased'),
+      lock_dir: z._default(absolutePath, '/run/imgbased'),
+      /** Where plugins that did not ship with imgbased are loaded from, when the configuration names them. */
+      plugin_dir: z._default(absolutePath, '/usr/lib/imgbased/plugins'),
     }),
     {},
   ),
@@ -39,28 +50,36 @@ export const ConfigSchema = z.strictObject({
       /** Plugins to use, in order of preference; `auto` takes the first one whose bootloader is present. */
       plugins: z._default(listText, ['auto']),
       /** Mount point of the boot partition (extlinux, grub): kernels go to `<boot_dir>/<layer>/`. */
-      boot_dir: z._default(z.string().check(z.startsWith('/', 'must be an absolute path')), '/boot'),
-      /** The ESP (or XBOOTLDR) for systemd-boot; `auto`: the first of /efi, /boot/efi, /boot holding loader/. */
-      esp_dir: z._default(z.string().check(z.regex(/^(auto|\/.*)$/, 'must be auto or an absolute path')), 'auto'),
-      /** grub: `blscfg` writes BLS entries (Fedora, RHEL), `menu` a menu file grub.cfg sources (Debian). */
-      grub_mode: z._default(z.enum(['auto', 'blscfg', 'menu']), 'auto'),
-      /** systemd-boot boot counting: tries of a new entry (`+N`); 0 turns counting off. */
-      boot_counting_tries: z._default(
-        z.pipe(
-          z.union([
-            z.number(),
-            z.pipe(z.string().check(z.regex(/^\d+$/, 'expected a whole number')), z.transform(Number)),
-          ]),
-          z.int().check(z.minimum(0), z.maximum(9)),
-        ),
-        0,
-      ),
+      boot_dir: z._default(absolutePath, '/boot'),
+    }),
+    {},
+  ),
+  persistence: z.prefault(
+    z.strictObject({
+      /** Plugins that carry the admin's state into a new base's layer, run in this order. */
+      plugins: z._default(listText, ['tar-diff']),
+      /** A file both the admin and the new base changed: `keep-admin` (the new base's beside it), or… */
+      on_conflict: z._default(z.enum(['keep-admin', 'take-new-save-admin', 'fail']), 'keep-admin'),
     }),
     {},
   ),
 });
 
-export type ImgbasedConfig = z.output<typeof ConfigSchema>;
+/** The sections whose nested sections (`[bootloader.NAME]`) belong to plugins. */
+export const PLUGIN_SECTION_KINDS = ['bootloader', 'persistence'] as const;
+
+/** One plugin's section (`[KIND.NAME]`) as one file gave it: validated later, by the plugin's schema. */
+export interface PluginSection {
+  readonly kind: (typeof PLUGIN_SECTION_KINDS)[number];
+  readonly name: string;
+  readonly file: string;
+  readonly values: Readonly<Record<string, unknown>>;
+}
+
+export type ImgbasedConfig = z.output<typeof ConfigSchema> & {
+  /** Plugins' own sections, in file order; each plugin validates its own (see resolvePluginSettings). */
+  readonly pluginSections: readonly PluginSection[];
+};
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
 export interface ConfigFile {
@@ -74,25 +93,50 @@ export const ImgbasedConfig = Symbol.for('imgbased.Config');
 /** Validates each file on its own (to name the culprit), then merges them in order. */
 export function resolveConfig(files: readonly ConfigFile[]): ImgbasedConfig {
   const merged: Record<string, Record<string, unknown>> = {};
+  const pluginSections: PluginSection[] = [];
   for (const file of files) {
-    const result = ConfigSchema.safeParse(file.sections);
+    const { core, plugins } = splitPluginSections(file);
+    pluginSections.push(...plugins);
+    const result = ConfigSchema.safeParse(core);
     if (!result.success) {
       const issue = result.error.issues[0]!;
       const key =
         issue.code === 'unrecognized_keys'
           ? [...issue.path, issue.keys[0]].join('.')
           : issue.path.join('.') || '(top level)';
-      const reason = issue.code === 'unrecognized_keys' ? 'unknown setting' : issue.message;
+      const reason = issue.code === 'unrecognized_keys' ? (MOVED_SETTINGS[key] ?? 'unknown setting') : issue.message;
       throw new ConfigInvalidError(file.path, key, reason);
     }
-    for (const [section, values] of Object.entries(file.sections)) {
+    for (const [section, values] of Object.entries(core)) {
       if (typeof values !== 'object' || values === null) continue;
       merged[section] = { ...merged[section], ...(values as Record<string, unknown>) };
     }
   }
-  return ConfigSchema.parse(merged);
+  return { ...ConfigSchema.parse(merged), pluginSections };
 }
 
 export function defaultConfig(): ImgbasedConfig {
-  return ConfigSchema.parse({});
+  return { ...ConfigSchema.parse({}), pluginSections: [] };
+}
+
+/** Takes `[bootloader.NAME]` and `[persistence.NAME]` (nested objects, as INI parsers give them) apart. */
+function splitPluginSections(file: ConfigFile): { core: Record<string, unknown>; plugins: PluginSection[] } {
+  const core: Record<string, unknown> = { ...file.sections };
+  const plugins: PluginSection[] = [];
+  for (const kind of PLUGIN_SECTION_KINDS) {
+    const section = file.sections[kind];
+    if (typeof section !== 'object' || section === null || Array.isArray(section)) continue;
+    const own: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(section)) {
+      if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+        if (!/^[a-z][a-z0-9-]*$/.test(key))
+          throw new ConfigInvalidError(file.path, `${kind}.${key}`, 'not a plugin name');
+        plugins.push({ kind, name: key, file: file.path, values: value as Record<string, unknown> });
+      } else {
+        own[key] = value;
+      }
+    }
+    core[kind] = own;
+  }
+  return { core, plugins };
 }
