@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import type { BootFileOps } from '@imgbased/core';
 
 /** Node's fs behind core's crash-safe file steps: every new file and directory is fsynced. */
@@ -63,5 +63,13 @@ export const nodeBootFileOps: BootFileOps = {
   },
   async remove(path) {
     await rm(path, { recursive: true, force: true });
+  },
+  async resolve(path) {
+    try {
+      return await realpath(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return path;
+      throw error;
+    }
   },
 };

@@ -145,6 +145,7 @@ export function bootFiles(ops: BootFileOps): BootFiles {
 }
 
 function bindAll(ops: BootFileOps): BootFileOps {
+  const resolve = ops.resolve;
   return {
     read: (p) => ops.read(p),
     list: (d) => ops.list(d),
@@ -155,5 +156,6 @@ function bindAll(ops: BootFileOps): BootFileOps {
     rename: (f, t) => ops.rename(f, t),
     syncDirectory: (d) => ops.syncDirectory(d),
     remove: (p) => ops.remove(p),
+    ...(resolve === undefined ? {} : { resolve: (p: string) => resolve.call(ops, p) }),
   };
 }

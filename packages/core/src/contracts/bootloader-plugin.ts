@@ -25,6 +25,11 @@ export interface BootFileOps {
   syncDirectory(directory: string): Promise<void>;
   /** Removes a file or a directory tree; nothing when it does not exist. */
   remove(path: string): Promise<void>;
+  /**
+   * The path with every symlink followed (the path itself when it does not exist). Replacing a file
+   * that is a symlink (RHEL's grubenv points into the ESP) means renaming over its target, not the link.
+   */
+  resolve?(path: string): Promise<string>;
 }
 
 /** Where a bootloader's files live on this host, as its plugin found them. */
