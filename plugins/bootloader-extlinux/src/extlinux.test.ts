@@ -1,8 +1,8 @@
-import { type DesiredBootEntry, entryIdForLayer, resolveConfig } from '@imgbased/core';
+import { bootFiles, type DesiredBootEntry, entryIdForLayer, ManagedBootloader } from '@imgbased/core';
 import { MemoryBootFiles, ScriptedRunner } from '@imgbased/core/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ExtlinuxBootloader } from './extlinux.js';
 import { parseExtlinuxConf, renderExtlinuxConf } from './extlinux-conf.js';
+import extlinuxPlugin from './index.js';
 
 const CONF = '/boot/extlinux/extlinux.conf';
 const FOREIGN = `# hand-written
@@ -18,14 +18,12 @@ LABEL rescue
 
 let files: MemoryBootFiles;
 let runner: ScriptedRunner;
+let fsType: string;
 
-function plugin(): ExtlinuxBootloader {
-  const p = new ExtlinuxBootloader(
-    runner,
-    resolveConfig([{ path: 't', sections: { bootloader: { boot_dir: '/boot' } } }]),
-  );
-  p.ops = files;
-  return p;
+/** The plugin made through its definition, run by core's ManagedBootloader over the in-memory files. */
+function plugin(): ManagedBootloader {
+  const services = { runner, files: bootFiles(files), bootDir: '/boot', settings: undefined };
+  return new ManagedBootloader(extlinuxPlugin.create(services), files, { filesystemType: async () => fsType });
 }
 
 function layer(name: string, files_: DesiredBootEntry['files']): DesiredBootEntry {
@@ -44,7 +42,8 @@ beforeEach(() => {
   files = new MemoryBootFiles();
   files.files.set('/src/vmlinuz-6.1.0', 'KERNEL');
   files.files.set('/src/initrd.img-6.1.0', 'INITRD');
-  runner = new ScriptedRunner().on(['findmnt'], { stdout: 'ext4\n' });
+  runner = new ScriptedRunner(false, true);
+  fsType = 'ext4';
 });
 
 /** Every entry the configuration names has its kernel and initrd on the boot partition. */
@@ -83,7 +82,12 @@ describe('extlinux.conf', () => {
   });
 });
 
-describe('ExtlinuxBootloader', () => {
+describe('the extlinux plugin', () => {
+  it('is a bootloader definition named extlinux, tried first by auto, with no settings', () => {
+    expect(extlinuxPlugin).toMatchObject({ kind: 'bootloader', name: 'extlinux', contractVersion: 1, probeOrder: 10 });
+    expect(extlinuxPlugin.settings).toBeUndefined();
+  });
+
   it('detects an extlinux.conf', async () => {
     expect(await plugin().detect()).toBe(false);
     files.files.set(CONF, FOREIGN);
@@ -126,6 +130,18 @@ describe('ExtlinuxBootloader', () => {
     expect(files.files.has('/boot/B-1-0+1/vmlinuz-6.1.0')).toBe(false);
     expect((await p.state()).defaultId).toBe(entryIdForLayer('B-1-0+2'));
     await expect(p.writeEntries([])).rejects.toMatchObject({ code: 'E_BOOT_LAST_ENTRY' });
+  });
+
+  it('declares no one-shot and no boot counting, and FAT as not atomic', async () => {
+    files.files.set(CONF, FOREIGN);
+    expect(await plugin().capabilities()).toEqual({
+      atomicSwap: true,
+      nativeOneShot: false,
+      nativeBootCounting: false,
+    });
+    fsType = 'vfat';
+    expect((await plugin().capabilities()).atomicSwap).toBe(false);
+    expect(await plugin().writeEntries([layer('B-1-0+1', fromHost)])).toEqual({ atomic: false });
   });
 
   it('leaves a corrupted configuration byte for byte as it was', async () => {

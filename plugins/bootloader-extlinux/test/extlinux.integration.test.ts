@@ -1,10 +1,17 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BootFileOps, type DesiredBootEntry, entryIdForLayer, resolveConfig } from '@imgbased/core';
-import { ExecaCommandRunner } from '@imgbased/system';
+import {
+  type BootFileOps,
+  bootFiles,
+  type DesiredBootEntry,
+  entryIdForLayer,
+  type HostInfo,
+  ManagedBootloader,
+} from '@imgbased/core';
+import { ExecaCommandRunner, nodeBootFileOps } from '@imgbased/system';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ExtlinuxBootloader } from '../src/index.js';
+import extlinuxPlugin from '../src/index.js';
 
 // Real files on a tmpfs boot partition (the real reader, syslinux, runs in the VM boot tests).
 // Needs root (mount).
@@ -18,8 +25,18 @@ function tool(argv: string[], okExitCodes = [0]) {
   return runner.run({ argv, mutates: false, okExitCodes });
 }
 
-function plugin(): ExtlinuxBootloader {
-  return new ExtlinuxBootloader(runner, resolveConfig([{ path: 't', sections: { bootloader: { boot_dir: boot } } }]));
+/** The file system type as findmnt reports it (what the host's HostInfo does). */
+const host: Pick<HostInfo, 'filesystemType'> = {
+  async filesystemType(path) {
+    const found = await runner.run({ argv: ['findmnt', '-n', '-o', 'FSTYPE', '--target', path], mutates: false });
+    return found.stdout.trim() || undefined;
+  },
+};
+
+/** The plugin made through its definition over `ops` (Node's fs, or a wrapper that cuts), run by core. */
+function plugin(ops: BootFileOps = nodeBootFileOps): ManagedBootloader {
+  const services = { runner, files: bootFiles(ops), bootDir: boot, settings: undefined };
+  return new ManagedBootloader(extlinuxPlugin.create(services), ops, host);
 }
 
 function layer(name: string, files: DesiredBootEntry['files']): DesiredBootEntry {
@@ -75,7 +92,7 @@ describe('extlinux on a tmpfs /boot', () => {
     const before = await tree(boot);
     await tool(['mount', '-o', 'remount,ro', boot]);
     await expect(p.writeEntries([layer('B-1-0+2', kernel)])).rejects.toMatchObject({ code: 'E_BOOT_WRITE_FAILED' });
-    await expect(p.setDefault('rescue')).rejects.toMatchObject({ code: 'E_BOOT_WRITE_FAILED' });
+    await expect(p.setDefault(id('B-1-0+1'))).rejects.toMatchObject({ code: 'E_BOOT_WRITE_FAILED' });
     await tool(['mount', '-o', 'remount,rw', boot]);
     expect(await tree(boot)).toEqual(before);
     await writeFile(join(boot, 'extlinux/extlinux.conf'), `${FOREIGN}LABEL empty\n`);
@@ -90,13 +107,13 @@ describe('extlinux on a tmpfs /boot', () => {
       await writeFile(join(boot, 'extlinux/extlinux.conf'), FOREIGN);
       for (const d of await readdir(boot))
         if (d.startsWith('B-') || d.startsWith('.')) await rm(join(boot, d), { recursive: true });
-      const p = plugin();
-      await p.writeEntries([layer('B-1-0+1', kernel)]);
-      p.ops = cutAt(p.ops, cut);
-      const done = await p.writeEntries([layer('B-1-0+2', kept('B-1-0+1'))]).then(
-        () => true,
-        () => false,
-      );
+      await plugin().writeEntries([layer('B-1-0+1', kernel)]);
+      const done = await plugin(cutAt(nodeBootFileOps, cut))
+        .writeEntries([layer('B-1-0+2', kept('B-1-0+1'))])
+        .then(
+          () => true,
+          () => false,
+        );
       const conf = await readFile(join(boot, 'extlinux/extlinux.conf'), 'utf8');
       const kernels = [...conf.matchAll(/^\tLINUX (\S+)/gm)].map((m) => m[1]!);
       expect(kernels.length).toBe(1);
