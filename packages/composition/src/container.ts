@@ -1,0 +1,91 @@
+import {
+  type BootFileOps,
+  Bootloader,
+  BootloaderSelection,
+  CommandRunner,
+  ConfiguredBootloaders,
+  FilesystemDriver,
+  HostInfo,
+  ImageEngine,
+  ImgbasedConfig,
+  OperationLock,
+  PersistenceSelection,
+  type PluginDefinition,
+  VolumeManager,
+} from '@imgbased/core';
+import { Ext4Driver } from '@imgbased/fs-ext4';
+import { LvmThinVolumeManager } from '@imgbased/lvm-thin';
+import {
+  ExecaCommandRunner,
+  FindmntHostInfo,
+  LockDirectory,
+  loadConfig,
+  nodeBootFileOps,
+  PidFileLock,
+} from '@imgbased/system';
+import { type DependencyContainer, Lifecycle, container as rootContainer } from 'tsyringe';
+import { availablePlugins } from './available-plugins.js';
+import type { ModuleImporter } from './plugin-directory.js';
+import { makeBootloaders, makePersistence } from './plugin-instances.js';
+import { ConfiguredPersistenceSelection, PerCallBootloaderSelection } from './selections.js';
+import { SHIPPED_PLUGINS } from './shipped-plugins.js';
+
+export interface CompositionOptions {
+  /** The plugins this build offers; default: the shipped list. */
+  readonly plugins?: readonly PluginDefinition[] | undefined;
+  /** The configuration; default: read from the host's configuration files. */
+  readonly config?: ImgbasedConfig | undefined;
+  /**
+   * `once` (the CLI: one run, one choice) or `per-call` (the daemon, which runs for months: a /boot
+   * mounted or a bootloader installed after it started must count).
+   */
+  readonly bootloaderChoice?: 'once' | 'per-call' | undefined;
+  /** File operations on /boot and the ESP; default Node's fs (tests put a fault-injecting one here). */
+  readonly bootFileOps?: BootFileOps | undefined;
+  /** How modules of the plugin directory are imported (tests of broken modules). */
+  readonly importer?: ModuleImporter | undefined;
+}
+
+/**
+ * imgbased's one composition root, used by the CLI and the daemon alike: the only place that knows
+ * which implementation stands behind each contract. Real runs and dry runs share it (a dry run is a
+ * property of the operation's context).
+ */
+export async function buildContainer(options: CompositionOptions = {}): Promise<DependencyContainer> {
+  const config = options.config ?? (await loadConfig());
+  const container = rootContainer.createChildContainer();
+  const singleton = { lifecycle: Lifecycle.ContainerScoped };
+  container.register(ImgbasedConfig, { useValue: config });
+  container.register(LockDirectory, { useValue: config.core.lock_dir });
+  container.register(CommandRunner, { useClass: ExecaCommandRunner }, singleton);
+  container.register(VolumeManager, { useClass: LvmThinVolumeManager }, singleton);
+  container.register(FilesystemDriver, { useClass: Ext4Driver }, singleton);
+  container.register(HostInfo, { useClass: FindmntHostInfo }, singleton);
+  container.register(OperationLock, { useClass: PidFileLock }, singleton);
+
+  const definitions = await availablePlugins(options.plugins ?? SHIPPED_PLUGINS, config, options.importer);
+  const pluginHost = {
+    runner: container.resolve<CommandRunner>(CommandRunner),
+    host: container.resolve<HostInfo>(HostInfo),
+    bootFileOps: options.bootFileOps ?? nodeBootFileOps,
+    config,
+  };
+  const bootloaders = await makeBootloaders(definitions, pluginHost);
+  for (const bootloader of bootloaders) container.register<Bootloader>(Bootloader, { useValue: bootloader });
+  container.register<BootloaderSelection>(BootloaderSelection, {
+    useValue:
+      options.bootloaderChoice === 'per-call'
+        ? new PerCallBootloaderSelection(bootloaders, config.bootloader.plugins)
+        : new ConfiguredBootloaders(bootloaders, config.bootloader.plugins),
+  });
+  container.register<PersistenceSelection>(PersistenceSelection, {
+    useValue: new ConfiguredPersistenceSelection(await makePersistence(definitions, pluginHost), config.persistence),
+  });
+  container.register(ImageEngine, { useClass: ImageEngine }, singleton);
+  return container;
+}
+
+/** The engine, built by the composition root. */
+export async function createEngine(options: CompositionOptions = {}): Promise<ImageEngine> {
+  return (await buildContainer(options)).resolve(ImageEngine);
+}
