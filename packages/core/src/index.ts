@@ -17,3 +17,4 @@ export * from './layout/tags.js';
 export * from './naming/nvr.js';
 export * from './naming/rpmvercmp.js';
 export * from './persistence/index.js';
+export * from './verbs/index.js';

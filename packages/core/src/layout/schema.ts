@@ -160,49 +160,7 @@ export const SerializedErrorSchema: z.ZodMiniType<SerializedErrorShape> = z.obje
   },
 });
 
-/** What each verb answers with `--json` (and the daemon with the same verb): the `data` member. */
-export const VerbResultSchemas = {
-  layout: LayoutViewSchema,
-  'layout --bases': NameResultSchema.bases,
-  'layout --layers': NameResultSchema.layers,
-  'layout --free-space': FreeSpaceSchema,
-  'layout --init': ChangeResultSchema,
-  'base --add': ChangeResultSchema,
-  'base --remove': ChangeResultSchema,
-  'base --latest': NameResultSchema.base,
-  'base --of-layer': NameResultSchema.base,
-  'layer --add': ChangeResultSchema,
-  'layer --latest': NameResultSchema.layer,
-  'layer --current': NameResultSchema.layer,
-  'layer --volume-path': NameResultSchema.path,
-  w: NameResultSchema.layer,
-  'boot --list': BootListSchema,
-  'boot --get-default': BootDefaultSchema,
-  'boot --set-default': BootChangeSchema,
-  'boot --next': BootChangeSchema,
-  'boot --kernel-args': KernelArgsSchema,
-  'boot --edit-kernel-args': KernelArgsChangeSchema,
-} as const;
-
-/** The `data` of a verb's envelope, as a type (for front ends typed per verb, like the daemon's client). */
-export type VerbResult<V extends keyof typeof VerbResultSchemas> = z.infer<(typeof VerbResultSchemas)[V]>;
-
 export const EnvelopeSchema = z.union([
   z.object({ schemaVersion: z.literal(SCHEMA_VERSION), verb: z.string(), data: z.unknown() }),
   z.object({ schemaVersion: z.literal(SCHEMA_VERSION), verb: z.string(), error: SerializedErrorSchema }),
 ]);
-
-/** The published JSON Schema document of everything above (docs/schema/imgbased-v1.schema.json). */
-export function jsonSchemaDocument(): Record<string, unknown> {
-  const results: Record<string, unknown> = {};
-  for (const [verb, schema] of Object.entries(VerbResultSchemas)) results[verb] = z.toJSONSchema(schema);
-  return {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    $id: `imgbased/v${SCHEMA_VERSION}`,
-    title: `imgbased JSON output, schema version ${SCHEMA_VERSION}`,
-    description:
-      'Every `imgbase --json` answer is one envelope: {schemaVersion, verb, data} on success, {schemaVersion, verb, error} on failure. `results` gives the data of each verb.',
-    envelope: z.toJSONSchema(EnvelopeSchema),
-    results,
-  };
-}

@@ -1,0 +1,34 @@
+// The arguments of each verb, as the daemon's job requests and routes name them. Their JSON Schema
+// is what the daemon validates requests with, so these bounds are the API's: changing one changes
+// which requests are refused.
+import * as z from 'zod/mini';
+
+const described = <T extends z.ZodMiniType>(schema: T, description: string): T => schema.check(z.describe(description));
+
+/** A base, layer or NVR name (the engine checks its form). */
+const nameText = z.string().check(z.minLength(1), z.maxLength(255));
+/** A path or volume spec, which may be longer than a name. */
+const pathText = z.string().check(z.minLength(1), z.maxLength(4096));
+/** Kernel arguments, as the CLI's repeated --append/--delete take them (the engine checks each one). */
+const kernelArgs = (description: string) =>
+  described(z.array(z.string().check(z.minLength(1), z.maxLength(1024))).check(z.maxLength(64)), description);
+
+export const NoArgs = z.strictObject({});
+/** A read verb whose route has a `:name` parameter. */
+export const NameArg = z.strictObject({ name: nameText });
+/** A boot verb acting on one layer's entry. */
+export const LayerArg = z.strictObject({ layer: nameText });
+
+export const InitLayoutArgs = z.strictObject({ nvr: nameText, from: z.optional(pathText) });
+export const AddBaseArgs = z.strictObject({
+  nvr: nameText,
+  size: described(z.string().check(z.minLength(1), z.maxLength(32)), 'e.g. 1G (MiB without a unit)'),
+  image: z.optional(described(pathText, 'an ext4 image on the host')),
+});
+export const RemoveBaseArgs = z.strictObject({ name: nameText });
+export const AddLayerArgs = z.strictObject({ from: z.optional(nameText) });
+export const EditKernelArgsArgs = z.strictObject({
+  layer: nameText,
+  append: z.optional(kernelArgs('arguments to add (key=value replaces the key’s value)')),
+  delete: z.optional(kernelArgs('arguments to take out (a bare key takes every value)')),
+});

@@ -1,0 +1,47 @@
+import type { OperationContext } from '../events.js';
+import type {
+  BaseView,
+  BootChange,
+  BootDefault,
+  BootList,
+  ChangeResult,
+  FreeSpace,
+  KernelArgs,
+  KernelArgsChange,
+  LayerView,
+  LayoutView,
+} from '../layout/schema.js';
+
+/**
+ * The engine calls the verb table makes: a structural port, so that the table needs no engine class
+ * (ImageEngine satisfies it; a test checks that it does).
+ */
+export interface VerbEngine {
+  layout(context?: OperationContext): Promise<LayoutView>;
+  freeSpace(context?: OperationContext): Promise<FreeSpace>;
+  latestBase(context?: OperationContext): Promise<BaseView>;
+  baseOfLayer(name: string, context?: OperationContext): Promise<BaseView>;
+  latestLayer(context?: OperationContext): Promise<LayerView>;
+  currentLayer(context?: OperationContext): Promise<LayerView>;
+  volumePath(name: string, context?: OperationContext): Promise<string>;
+  initLayout(
+    request: { readonly nvr: string; readonly from?: string },
+    context?: OperationContext,
+  ): Promise<ChangeResult>;
+  addBase(
+    request: { readonly nvr: string; readonly sizeBytes: number; readonly image?: string | undefined },
+    context?: OperationContext,
+  ): Promise<ChangeResult>;
+  removeBase(name: string, context?: OperationContext): Promise<ChangeResult>;
+  addLayer(request: { readonly from?: string | undefined }, context?: OperationContext): Promise<ChangeResult>;
+  bootList(context?: OperationContext): Promise<BootList>;
+  bootDefault(context?: OperationContext): Promise<BootDefault>;
+  setDefaultBoot(layer: string, context?: OperationContext): Promise<BootChange>;
+  setNextBoot(layer: string, context?: OperationContext): Promise<BootChange>;
+  kernelArgs(layer: string, context?: OperationContext): Promise<KernelArgs>;
+  editKernelArgs(
+    layer: string,
+    edit: { readonly append?: readonly string[] | undefined; readonly delete?: readonly string[] | undefined },
+    context?: OperationContext,
+  ): Promise<KernelArgsChange>;
+}
