@@ -1,70 +1,30 @@
-import type { JobRequest, JobResult, Verb } from '@imgbased/client';
-import { type ImageEngine, NotRootError, type OperationContext, parseSize } from '@imgbased/core';
+import type { JobRequest, JobResult, ReadRoute } from '@imgbased/client';
+import { NotRootError, type OperationContext, VERBS, type VerbDefinition, type VerbEngine } from '@imgbased/core';
 
 /**
- * What each verb answers: exactly the `data` the CLI prints with `--json` (apps/cli/src/cli.ts), each
- * one a single engine call. The daemon has no engine logic of its own.
+ * The daemon's verbs are core's verb table: a route or a job names a verb, and its entry makes the
+ * engine call. The data is exactly what the CLI prints with `--json`; the daemon has no engine logic.
  */
 export function readVerb(
-  engine: ImageEngine,
-  verb: Verb,
+  engine: VerbEngine,
+  verb: ReadRoute['verb'],
   params: { name?: string },
   context: OperationContext,
 ): Promise<unknown> {
-  const name = params.name ?? '';
-  switch (verb) {
-    case 'layout':
-      return engine.layout(context);
-    case 'layout --bases':
-      return engine.layout(context).then((l) => ({ bases: l.bases.map((b) => b.name) }));
-    case 'layout --layers':
-      return engine.layout(context).then((l) => ({ layers: l.bases.flatMap((b) => b.layers.map((x) => x.name)) }));
-    case 'layout --free-space':
-      return engine.freeSpace(context);
-    case 'base --latest':
-      return engine.latestBase(context).then((b) => ({ base: b.name }));
-    case 'base --of-layer':
-      return engine.baseOfLayer(name, context).then((b) => ({ base: b.name }));
-    case 'layer --latest':
-      return engine.latestLayer(context).then((l) => ({ layer: l.name }));
-    case 'layer --current':
-    case 'w':
-      return engine.currentLayer(context).then((l) => ({ layer: l.name }));
-    case 'layer --volume-path':
-      return engine.volumePath(name, context).then((path) => ({ path }));
-    case 'boot --list':
-      return engine.bootList(context);
-    case 'boot --get-default':
-      return engine.bootDefault(context);
-    case 'boot --kernel-args':
-      return engine.kernelArgs(name, context);
-    default:
-      throw new Error(`not a read verb: ${verb}`);
-  }
+  const definition: VerbDefinition = VERBS[verb];
+  // A route's path parameter is the verb's one argument (`name`); verbs without one take none.
+  return definition.run(engine, definition.http?.param ? { name: params.name ?? '' } : {}, context);
 }
 
 /** Runs a changing verb; as in the CLI, only root may (a dry run too). */
-export function runJobVerb(
-  engine: ImageEngine,
+export async function runJobVerb(
+  engine: VerbEngine,
   job: JobRequest,
   isRoot: boolean,
   context: OperationContext,
 ): Promise<JobResult> {
   if (!isRoot) throw new NotRootError(job.verb);
-  switch (job.verb) {
-    case 'layout --init':
-      return engine.initLayout({ nvr: job.args.nvr, from: job.args.from ?? '/' }, context);
-    case 'base --add':
-      return engine.addBase({ nvr: job.args.nvr, sizeBytes: parseSize(job.args.size), image: job.args.image }, context);
-    case 'base --remove':
-      return engine.removeBase(job.args.name, context);
-    case 'layer --add':
-      return engine.addLayer({ from: job.args?.from }, context);
-    case 'boot --set-default':
-      return engine.setDefaultBoot(job.args.layer, context);
-    case 'boot --next':
-      return engine.setNextBoot(job.args.layer, context);
-    case 'boot --edit-kernel-args':
-      return engine.editKernelArgs(job.args.layer, { append: job.args.append, delete: job.args.delete }, context);
-  }
+  const definition: VerbDefinition = VERBS[job.verb];
+  // The request's args were validated against the verb's own schema (JobRequestJsonSchema) already.
+  return (await definition.run(engine, job.args ?? {}, context)) as JobResult;
 }

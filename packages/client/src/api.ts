@@ -1,4 +1,16 @@
-import type { ErrorCode, SCHEMA_VERSION, SerializedError, VerbResult, VerbResultSchemas } from '@imgbased/core';
+import {
+  type ChangeVerbName,
+  type ErrorCode,
+  type ReadVerbName,
+  type SCHEMA_VERSION,
+  type SerializedError,
+  VERB_NAMES,
+  VERBS,
+  type VerbArgs,
+  type VerbName,
+  type VerbResult,
+  verbArgsJsonSchema,
+} from '@imgbased/core';
 
 /**
  * The daemon's local API, described once: the daemon registers its routes from this table, the client
@@ -12,120 +24,63 @@ export const DEFAULT_SOCKET_PATH = '/run/imgbased/imgbased.sock';
 /** Largest request body the daemon reads (bigger ones get 413 E_USAGE). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
-export type Verb = keyof typeof VerbResultSchemas;
+export type Verb = VerbName;
 
 /** A reading verb of `imgbase`, as a GET route. `param` names the path parameter, when there is one. */
 export interface ReadRoute {
-  readonly verb: Verb;
+  readonly verb: ReadVerbName;
   readonly url: string;
   readonly param?: 'name';
   readonly summary: string;
 }
 
-export const READ_ROUTES = [
-  { verb: 'layout', url: '/v1/layout', summary: 'The whole layout: pool, bases and their layers (imgbase layout)' },
-  { verb: 'layout --bases', url: '/v1/layout/bases', summary: 'Names of the bases (imgbase layout --bases)' },
-  { verb: 'layout --layers', url: '/v1/layout/layers', summary: 'Names of the layers (imgbase layout --layers)' },
-  {
-    verb: 'layout --free-space',
-    url: '/v1/layout/free-space',
-    summary: 'Free space in the thin pool, in bytes (imgbase layout --free-space)',
-  },
-  { verb: 'base --latest', url: '/v1/bases/latest', summary: 'The newest base (imgbase base --latest)' },
-  {
-    verb: 'base --of-layer',
-    url: '/v1/layers/:name/base',
-    param: 'name',
-    summary: 'The base of a layer (imgbase base --of-layer NAME)',
-  },
-  { verb: 'layer --latest', url: '/v1/layers/latest', summary: 'The newest layer (imgbase layer --latest)' },
-  { verb: 'layer --current', url: '/v1/layers/current', summary: 'The layer mounted at / (imgbase layer --current)' },
-  {
-    verb: 'layer --volume-path',
-    url: '/v1/volumes/:name/path',
-    param: 'name',
-    summary: 'The device path of a base or layer (imgbase layer --volume-path NAME)',
-  },
-  { verb: 'w', url: '/v1/w', summary: 'Which layer is running (imgbase w)' },
-  {
-    verb: 'boot --list',
-    url: '/v1/boot/entries',
-    summary: 'The boot entries, the default and the one-shot (imgbase boot --list)',
-  },
-  {
-    verb: 'boot --get-default',
-    url: '/v1/boot/default',
-    summary: 'The boot entry and layer booted by default (imgbase boot --get-default)',
-  },
-  {
-    verb: 'boot --kernel-args',
-    url: '/v1/layers/:name/kernel-args',
-    param: 'name',
-    summary: 'The kernel arguments of a layer’s boot entry (imgbase boot --kernel-args NAME)',
-  },
-] as const satisfies readonly ReadRoute[];
+/** The GET routes, one per reading verb of core's verb table (its `http`), in the table's order. */
+export const READ_ROUTES: readonly ReadRoute[] = VERB_NAMES.flatMap((verb): ReadRoute[] => {
+  const { http, summary } = VERBS[verb];
+  if (!http) return [];
+  return [{ verb: verb as ReadVerbName, url: http.path, ...(http.param ? { param: http.param } : {}), summary }];
+});
 
 /**
- * Verbs of core's `VerbResultSchemas` that the API does not serve, each on purpose (a test makes sure
- * every verb is either served or listed here). None: every verb of the CLI is served.
+ * Verbs of core's verb table that the API does not serve, each on purpose (a test makes sure every
+ * verb is either served or listed here). None: every verb of the CLI is served.
  */
 export const NOT_SERVED_YET: readonly Verb[] = [];
 
 /** The changing verbs, run as jobs (through the operation lock, as in the CLI). */
-export const MUTATING_VERBS = [
-  'layout --init',
-  'base --add',
-  'base --remove',
-  'layer --add',
-  'boot --set-default',
-  'boot --next',
-  'boot --edit-kernel-args',
-] as const;
-export type MutatingVerb = (typeof MUTATING_VERBS)[number];
+export type MutatingVerb = ChangeVerbName;
+export const MUTATING_VERBS: readonly MutatingVerb[] = VERB_NAMES.filter(
+  (verb): verb is MutatingVerb => VERBS[verb].kind === 'change',
+);
 
 /** What a job of this verb ends with: the `data` of `imgbase VERB --json` (core's schema of the verb). */
 export type JobResult<V extends MutatingVerb = MutatingVerb> = VerbResult<V>;
 
-/** `POST /v1/jobs`: a changing verb and its arguments, named as the CLI names them. */
-export type JobRequest = (
-  | { readonly verb: 'layout --init'; readonly args: { readonly nvr: string; readonly from?: string } }
-  | {
-      readonly verb: 'base --add';
-      readonly args: { readonly nvr: string; readonly size: string; readonly image?: string };
-    }
-  | { readonly verb: 'base --remove'; readonly args: { readonly name: string } }
-  | { readonly verb: 'layer --add'; readonly args?: { readonly from?: string } }
-  | { readonly verb: 'boot --set-default'; readonly args: { readonly layer: string } }
-  | { readonly verb: 'boot --next'; readonly args: { readonly layer: string } }
-  | {
-      readonly verb: 'boot --edit-kernel-args';
-      readonly args: {
-        readonly layer: string;
-        readonly append?: readonly string[];
-        readonly delete?: readonly string[];
-      };
-    }
-) & { readonly dryRun?: boolean };
+/** A job's `args`: the verb's arguments in core's table; optional when none of them is required. */
+type JobArgsMember<V extends MutatingVerb> =
+  Record<string, never> extends VerbArgs<V>
+    ? { readonly args?: Readonly<VerbArgs<V>> }
+    : { readonly args: Readonly<VerbArgs<V>> };
+
+/** `POST /v1/jobs`: a changing verb and its arguments, named as core's verb table names them. */
+export type JobRequest = { [V in MutatingVerb]: { readonly verb: V } & JobArgsMember<V> }[MutatingVerb] & {
+  readonly dryRun?: boolean;
+};
 
 const nameText = { type: 'string', minLength: 1, maxLength: 255 } as const;
-/** Kernel arguments, as the CLI's repeated --append/--delete take them (the engine checks each one). */
-const kernelArgs = {
-  type: 'array',
-  maxItems: 64,
-  items: { type: 'string', minLength: 1, maxLength: 1024 },
-} as const;
 
-function jobBranch(verb: MutatingVerb, args: Record<string, unknown>, required: string[], argsRequired: boolean) {
+function jobBranch(verb: MutatingVerb) {
+  const args = verbArgsJsonSchema(verb);
   return {
     type: 'object',
     additionalProperties: false,
-    required: argsRequired ? ['verb', 'args'] : ['verb'],
+    required: args.required.length > 0 ? ['verb', 'args'] : ['verb'],
     properties: {
       verb: { const: verb },
       dryRun: { type: 'boolean', description: 'record the commands that would change the system, change nothing' },
-      args: { type: 'object', additionalProperties: false, required, properties: args },
+      args,
     },
-  };
+  } as const;
 }
 
 /** JSON Schema of a JobRequest: unknown fields and wrong types are refused (400 E_USAGE). */
@@ -133,33 +88,7 @@ export const JobRequestJsonSchema = {
   type: 'object',
   required: ['verb'],
   discriminator: { propertyName: 'verb' },
-  oneOf: [
-    jobBranch('layout --init', { nvr: nameText, from: { ...nameText, maxLength: 4096 } }, ['nvr'], true),
-    jobBranch(
-      'base --add',
-      {
-        nvr: nameText,
-        size: { type: 'string', minLength: 1, maxLength: 32, description: 'e.g. 1G (MiB without a unit)' },
-        image: { type: 'string', minLength: 1, maxLength: 4096, description: 'an ext4 image on the host' },
-      },
-      ['nvr', 'size'],
-      true,
-    ),
-    jobBranch('base --remove', { name: nameText }, ['name'], true),
-    jobBranch('layer --add', { from: nameText }, [], false),
-    jobBranch('boot --set-default', { layer: nameText }, ['layer'], true),
-    jobBranch('boot --next', { layer: nameText }, ['layer'], true),
-    jobBranch(
-      'boot --edit-kernel-args',
-      {
-        layer: nameText,
-        append: { ...kernelArgs, description: 'arguments to add (key=value replaces the key’s value)' },
-        delete: { ...kernelArgs, description: 'arguments to take out (a bare key takes every value)' },
-      },
-      ['layer'],
-      true,
-    ),
-  ],
+  oneOf: MUTATING_VERBS.map(jobBranch),
 } as const;
 
 export const NameParamJsonSchema = {
