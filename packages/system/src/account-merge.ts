@@ -2,9 +2,10 @@ import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type AccountFile,
+  type AccountTexts,
   conflictPolicyFor,
   emit,
-  mergeAccountFile,
+  mergeAccountDatabases,
   type OperationContext,
   type PersistenceConflict,
   type PersistencePolicy,
@@ -21,8 +22,9 @@ export interface AccountMerge {
 }
 
 /**
- * Reads the account databases of the three trees and merges each by name (core's mergeAccountFile),
- * deciding every conflict by the policy. Shared by every persistence plugin, so that accounts are
+ * Reads the account databases of the three trees and merges them by name (core's mergeAccountDatabases:
+ * an account left out of passwd or group takes its shadow or gshadow line with it), deciding every
+ * conflict by the policy. Shared by every persistence plugin, so that accounts are
  * carried over the same way whichever plugin copies the files. Writes nothing.
  */
 export async function planAccountMerges(
@@ -32,14 +34,18 @@ export async function planAccountMerges(
 ): Promise<{ merges: AccountMerge[]; conflicts: PersistenceConflict[] }> {
   const merges: AccountMerge[] = [];
   const conflicts: PersistenceConflict[] = [];
+  const texts: Partial<Record<AccountFile, AccountTexts>> = {};
   for (const file of files) {
-    const texts = {
+    texts[file] = {
       base: await readRegular(trees.oldBase, file),
       admin: await readRegular(trees.oldLayer, file),
       next: await readRegular(trees.newLayer, file),
     };
+  }
+  const merged = mergeAccountDatabases(texts, (file) => conflictPolicyFor(policy, file));
+  for (const file of files) {
     const onConflict = conflictPolicyFor(policy, file);
-    const merge = mergeAccountFile(file, texts, onConflict);
+    const merge = merged.get(file)!;
     let saveAdmin = false;
     for (const c of merge.conflicts) {
       const resolution =
@@ -56,7 +62,8 @@ export async function planAccountMerges(
         ...(resolution === 'took-new-saved-admin' ? { savedAs: `${file}.imgsave` } : {}),
       });
     }
-    if (merge.changed || saveAdmin) merges.push({ file, text: merge.text, save: saveAdmin ? texts.admin : undefined });
+    if (merge.changed || saveAdmin)
+      merges.push({ file, text: merge.text, save: saveAdmin ? texts[file]?.admin : undefined });
   }
   return { merges, conflicts };
 }

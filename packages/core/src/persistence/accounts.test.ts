@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeAccountFile } from './accounts.js';
+import { mergeAccountDatabases, mergeAccountFile } from './accounts.js';
 import { conflictPolicyFor, excludeMatcher, persistedRoots } from './policy.js';
 
 const base = 'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/:/sbin/nologin\nold:x:50:50::/:/sbin/nologin\n';
@@ -59,6 +59,55 @@ describe('mergeAccountFile', () => {
       changed: false,
       conflicts: [],
     });
+  });
+});
+
+describe('mergeAccountDatabases', () => {
+  const passwd = 'root:x:0:0:root:/root:/bin/bash\n';
+  const shadow = 'root:$6$base:19000:0:99999:7:::\n';
+  const group = 'root:x:0:\n';
+  const gshadow = 'root:::\n';
+  const texts = {
+    '/etc/passwd': {
+      base: passwd,
+      admin: `${passwd}alice:x:990:990::/home/alice:/bin/bash\nbob:x:1001:1001::/home/bob:/bin/bash\n`,
+      next: `${passwd}chrony:x:990:990::/:/sbin/nologin\n`,
+    },
+    '/etc/shadow': {
+      base: shadow,
+      admin: `${shadow}alice:$6$alice:19500:0:99999:7:::\nbob:$6$bob:19500:0:99999:7:::\n`,
+      next: `${shadow}chrony:!!:19600::::::\n`,
+    },
+    '/etc/group': {
+      base: group,
+      admin: `${group}alice:x:990:\nbob:x:1001:\n`,
+      next: `${group}chrony:x:990:\n`,
+    },
+    '/etc/gshadow': { base: gshadow, admin: `${gshadow}alice:!::\nbob:!::\n`, next: `${gshadow}chrony:!::\n` },
+  } as const;
+
+  it('leaves out the shadow and gshadow lines of a user and a group that passwd and group left out', () => {
+    const merged = mergeAccountDatabases(texts, () => 'keep-admin');
+    expect(merged.get('/etc/passwd')?.text).toBe(`${texts['/etc/passwd'].next}bob:x:1001:1001::/home/bob:/bin/bash\n`);
+    expect(merged.get('/etc/shadow')?.text).toBe(`${texts['/etc/shadow'].next}bob:$6$bob:19500:0:99999:7:::\n`);
+    expect(merged.get('/etc/group')?.text).toBe(`${texts['/etc/group'].next}bob:x:1001:\n`);
+    expect(merged.get('/etc/gshadow')?.text).toBe(`${texts['/etc/gshadow'].next}bob:!::\n`);
+    expect(merged.get('/etc/shadow')?.conflicts).toEqual([
+      {
+        path: '/etc/shadow',
+        reason: "shadow entry 'alice' added by the admin is left out with its passwd entry",
+        collision: true,
+      },
+    ]);
+    expect(merged.get('/etc/gshadow')?.conflicts).toEqual([
+      expect.objectContaining({ reason: "gshadow entry 'alice' added by the admin is left out with its group entry" }),
+    ]);
+  });
+
+  it('merges a file alone as before when its companion is not carried', () => {
+    const merged = mergeAccountDatabases({ '/etc/shadow': texts['/etc/shadow'] }, () => 'keep-admin');
+    expect(merged.get('/etc/shadow')?.text).toContain('alice:$6$alice:');
+    expect(merged.has('/etc/passwd')).toBe(false);
   });
 });
 

@@ -33,7 +33,21 @@ export interface AccountMerge {
   readonly text: string;
   readonly changed: boolean;
   readonly conflicts: readonly AccountConflict[];
+  /** Names of entries the admin added that were left out (a name or id the new base uses). */
+  readonly leftOut?: readonly string[] | undefined;
 }
+
+/** The database whose entries a shadow file holds the secrets of: their entries go together. */
+const COMPANION: Partial<Record<AccountFile, AccountFile>> = {
+  '/etc/shadow': '/etc/passwd',
+  '/etc/gshadow': '/etc/group',
+};
+
+export type AccountTexts = {
+  readonly base: string | undefined;
+  readonly admin: string | undefined;
+  readonly next: string | undefined;
+};
 
 type Entries = Map<string, string[]>;
 
@@ -68,13 +82,16 @@ function mergeList(base: string, admin: string, next: string): string {
  * - an entry the admin added is appended unless its name or id is already used by the new base: such a
  *   collision is a conflict whose entry is left out (the new base's accounts keep their ids; nothing is
  *   renumbered);
- * - an entry the admin deleted is deleted unless the new base changed it (a conflict).
+ * - an entry the admin deleted is deleted unless the new base changed it (a conflict);
+ * - with a `companion` (shadow's passwd, gshadow's group), an entry the admin added whose companion entry
+ *   was left out is left out too (a collision).
  * Under `fail`, conflicts are reported and the text is the new base's.
  */
 export function mergeAccountFile(
   file: AccountFile,
-  texts: { readonly base: string | undefined; readonly admin: string | undefined; readonly next: string | undefined },
+  texts: AccountTexts,
   policy: ConflictPolicy,
+  companion?: { readonly file: AccountFile; readonly leftOut: ReadonlySet<string> },
 ): AccountMerge {
   const shape = SHAPES[file];
   const next = texts.next ?? '';
@@ -85,6 +102,7 @@ export function mergeAccountFile(
   const conflicts: AccountConflict[] = [];
   const keepAdmin = policy === 'keep-admin';
   const kind = file.slice('/etc/'.length);
+  const leftOut: string[] = [];
 
   for (const [name, a] of admin) {
     const b = base.get(name);
@@ -124,6 +142,15 @@ export function mergeAccountFile(
         reason: `${kind} entry '${name}' added by the admin exists in the new base`,
         collision: true,
       });
+      leftOut.push(name);
+    } else if (companion?.leftOut.has(name)) {
+      // A secret without its account would be an orphan line: it goes where its account went.
+      conflicts.push({
+        path: file,
+        reason: `${kind} entry '${name}' added by the admin is left out with its ${companion.file.slice('/etc/'.length)} entry`,
+        collision: true,
+      });
+      leftOut.push(name);
     } else {
       const id = shape.id === undefined ? undefined : a[shape.id];
       const holder =
@@ -134,6 +161,7 @@ export function mergeAccountFile(
           reason: `${kind} entry '${name}' added by the admin has ${shape.fields[shape.id!]} ${id}, which the new base gives to '${holder[0]}'`,
           collision: true,
         });
+        leftOut.push(name);
         continue;
       }
       result.set(name, a);
@@ -153,7 +181,38 @@ export function mergeAccountFile(
       if (keepAdmin) result.delete(name);
     }
   }
-  if (policy === 'fail' && conflicts.length > 0) return { text: next, changed: false, conflicts };
+  if (policy === 'fail' && conflicts.length > 0) return { text: next, changed: false, conflicts, leftOut };
   const text = [...result.values()].map((f) => f.join(':')).join('\n') + (result.size > 0 ? '\n' : '');
-  return { text, changed: text !== next, conflicts };
+  return { text, changed: text !== next, conflicts, leftOut };
+}
+
+/**
+ * Merges the account databases together (each with mergeAccountFile): passwd and group first, then
+ * shadow and gshadow, where an entry the admin added is left out (a conflict) when its passwd or group
+ * entry was, so that no secret is left without its account. Files missing from `texts` are not merged.
+ */
+export function mergeAccountDatabases(
+  texts: Partial<Record<AccountFile, AccountTexts>>,
+  policyFor: (file: AccountFile) => ConflictPolicy,
+): Map<AccountFile, AccountMerge> {
+  const merged = new Map<AccountFile, AccountMerge>();
+  const order = [...ACCOUNT_FILES].sort(
+    (a, b) => Number(COMPANION[a] !== undefined) - Number(COMPANION[b] !== undefined),
+  );
+  for (const file of order) {
+    const own = texts[file];
+    if (own === undefined) continue;
+    const companionFile = COMPANION[file];
+    const companion = companionFile === undefined ? undefined : merged.get(companionFile);
+    merged.set(
+      file,
+      mergeAccountFile(
+        file,
+        own,
+        policyFor(file),
+        companion === undefined ? undefined : { file: companionFile!, leftOut: new Set(companion.leftOut) },
+      ),
+    );
+  }
+  return merged;
 }
