@@ -42,7 +42,7 @@ beforeEach(() => {
   files = new MemoryBootFiles();
   files.files.set('/src/vmlinuz-6.1.0', 'KERNEL');
   files.files.set('/src/initrd.img-6.1.0', 'INITRD');
-  runner = new ScriptedRunner(false, true);
+  runner = new ScriptedRunner({ strict: true });
   fsType = 'ext4';
 });
 

@@ -1,8 +1,10 @@
-import { type DesiredBootEntry, entryIdForLayer, resolveConfig } from '@imgbased/core';
-import { MemoryBootFiles, ScriptedRunner } from '@imgbased/core/testing';
+import { bootFiles, type DesiredBootEntry, entryIdForLayer, ManagedBootloader } from '@imgbased/core';
+import { MemoryBootFiles, type ScriptedRunner } from '@imgbased/core/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { GrubBlsBootloader } from './grub-bls.js';
-import { foreignGrubEntries, parseGrubMenu, renderGrubMenu } from './grub-menu.js';
+import { parseGrubMenu } from './grub-menu.js';
+import grubBlsPlugin from './index.js';
+import { type GrubBlsSettings, grubBlsSettings } from './settings.js';
+import { fakeEditenv } from './testing/fake-editenv.js';
 
 const GRUB = '/boot/grub';
 const MENU = `${GRUB}/imgbased.cfg`;
@@ -10,56 +12,14 @@ const GRUB_CFG = `set default=0\nmenuentry 'Debian GNU/Linux' --class debian $me
 
 let files: MemoryBootFiles;
 let runner: ScriptedRunner;
+let fsType: string;
 const id = entryIdForLayer;
 
-/** grub-editenv over the in-memory files: a 1024-byte block of `k=v` lines padded with '#'. */
-function fakeEditenv(): ScriptedRunner {
-  const block = (vars: Record<string, string>) => {
-    const body = `# GRUB Environment Block\n${Object.entries(vars)
-      .map(([k, v]) => `${k}=${v}\n`)
-      .join('')}`;
-    return body + '#'.repeat(1024 - body.length);
-  };
-  const parse = (text: string) => {
-    if (!text.startsWith('# GRUB Environment Block\n') || text.length !== 1024) return undefined;
-    return Object.fromEntries(
-      text
-        .split('\n')
-        .slice(1)
-        .filter((l) => l.includes('='))
-        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-    );
-  };
-  return new ScriptedRunner().on(['findmnt'], { stdout: 'ext4\n' }).on(['grub-editenv'], (spec) => {
-    const [, file, verb, ...rest] = spec.argv as string[];
-    if (verb === 'create') {
-      files.files.set(file!, block({}));
-      return {};
-    }
-    const vars = parse(files.files.get(file!) ?? '');
-    if (!vars) return { exitCode: 1, stderr: 'grub-editenv: error: invalid environment block.\n' };
-    if (verb === 'list')
-      return {
-        stdout: Object.entries(vars)
-          .map(([k, v]) => `${k}=${v}\n`)
-          .join(''),
-      };
-    for (const a of rest) {
-      if (verb === 'set') vars[a.slice(0, a.indexOf('='))] = a.slice(a.indexOf('=') + 1);
-      else delete vars[a];
-    }
-    files.files.set(file!, block(vars));
-    return {};
-  });
-}
-
-function plugin(mode: 'auto' | 'blscfg' | 'menu' = 'auto'): GrubBlsBootloader {
-  const p = new GrubBlsBootloader(
-    runner,
-    resolveConfig([{ path: 't', sections: { bootloader: { grub_mode: mode } } }]),
-  );
-  p.ops = files;
-  return p;
+/** The plugin made through its definition, with `[bootloader.grub-bls]` as given, run by ManagedBootloader. */
+function plugin(section: Record<string, string> = {}): ManagedBootloader {
+  const settings: GrubBlsSettings = grubBlsSettings.parse(section);
+  const made = grubBlsPlugin.create({ runner, files: bootFiles(files), bootDir: '/boot', settings });
+  return new ManagedBootloader(made, files, { filesystemType: async () => fsType });
 }
 
 function layer(name: string, source: DesiredBootEntry['files']): DesiredBootEntry {
@@ -82,59 +42,34 @@ function fresh(): void {
 
 beforeEach(() => {
   fresh();
-  runner = fakeEditenv();
+  runner = fakeEditenv(files);
+  fsType = 'ext4';
 });
 
-describe('the grub menu file', () => {
-  const entry = {
-    id: 'imgbased-B-1-0-layer1',
-    title: "B-1-0+1 (6.1.0) it's",
-    version: '6.1.0',
-    kernel: '/B-1-0+1/vmlinuz-6.1.0',
-    initrd: '/B-1-0+1/initrd.img-6.1.0',
-    options: ['quiet', 'a=$b', 'img.bootid=B-1-0+1'],
-  };
-
-  it('round-trips imgbased’s entries, quoting what grub would expand', () => {
-    const text = renderGrubMenu([entry]);
-    expect(text).toContain("\tlinux /B-1-0+1/vmlinuz-6.1.0 quiet 'a=$b' img.bootid=B-1-0+1\n");
-    expect(parseGrubMenu(text)).toEqual([{ ...entry, layer: 'B-1-0+1' }]);
-    expect(renderGrubMenu(parseGrubMenu(text))).toBe(text);
+describe('the grub-bls plugin', () => {
+  it('is a bootloader definition named grub-bls, tried after extlinux, with its own settings', () => {
+    expect(grubBlsPlugin).toMatchObject({ kind: 'bootloader', name: 'grub-bls', contractVersion: 1, probeOrder: 20 });
+    expect(grubBlsPlugin.settings).toBe(grubBlsSettings);
   });
 
-  it('lists a grub.cfg’s own entries as foreign', () => {
-    expect(foreignGrubEntries(GRUB_CFG)).toEqual([
-      {
-        id: 'gnulinux-simple-1234',
-        title: 'Debian GNU/Linux',
-        version: '',
-        kernel: '/vmlinuz-6.1',
-        initrd: '/initrd.img-6.1',
-        options: ['root=UUID=1234', 'ro', 'quiet'],
-        layer: undefined,
-      },
-    ]);
-  });
-
-  it.each([
-    ['not ours', 'menuentry x --id y {\n linux /k\n}\n'],
-    ['unclosed', `${renderGrubMenu([entry]).slice(0, -3)}\n`],
-    ['binary', `${renderGrubMenu([entry])}\0`],
-  ])('refuses a corrupted menu: %s', (_what, text) => {
-    expect(() => parseGrubMenu(text)).toThrow();
-  });
-});
-
-describe('GrubBlsBootloader', () => {
-  it('detects grub and picks the mode from grub.cfg', async () => {
+  it('detects grub and picks the mode from grub.cfg unless the settings name one', async () => {
+    const located = async (section?: Record<string, string>) =>
+      grubBlsPlugin
+        .create({ runner, files: bootFiles(files), bootDir: '/boot', settings: grubBlsSettings.parse(section ?? {}) })
+        .locate();
     expect(await plugin().detect()).toBe(true);
-    expect(await plugin().mode()).toBe('menu');
+    expect(await located()).toEqual({ root: '/boot', config: MENU });
+    expect(await located({ mode: 'blscfg' })).toEqual({ root: '/boot', config: '/boot/loader/entries' });
     files.files.set(`${GRUB}/grub.cfg`, 'insmod blscfg\nblscfg\n');
-    expect(await plugin().mode()).toBe('blscfg');
+    expect((await located()).config).toBe('/boot/loader/entries');
+    expect((await located({ mode: 'menu' })).config).toBe(MENU);
+    files.files.delete(`${GRUB}/grub.cfg`);
+    expect(await plugin().detect()).toBe(false);
   });
 
   it('menu mode: writes the menu, copies kernels, sets saved_entry, keeps grub.cfg entries listed', async () => {
     const p = plugin();
+    // Two files replaced (the menu, then the environment block): not one atomic swap.
     expect(await p.writeEntries([layer('B-1-0+1', fromHost)])).toEqual({ atomic: false });
     expect(files.files.get('/boot/B-1-0+1/vmlinuz-6.1.0')).toBe('KERNEL');
     const state = await p.state();
@@ -144,11 +79,16 @@ describe('GrubBlsBootloader', () => {
     ]);
     expect(state.defaultId).toBe(id('B-1-0+1'));
     expect(files.files.get(`${GRUB}/grub.cfg`)).toBe(GRUB_CFG);
+    // The same set again changes nothing.
+    const before = files.snapshot();
+    expect(await p.writeEntries([layer('B-1-0+1', kept('B-1-0+1'))])).toEqual({ atomic: true });
+    expect(files.snapshot()).toBe(before);
   });
 
   it('sets the default and a one-shot in the environment block, and refuses unknown entries', async () => {
     const p = plugin();
     await p.writeEntries([layer('B-1-0+1', fromHost), layer('B-1-0+2', fromHost)]);
+    expect((await p.capabilities()).nativeOneShot).toBe(true);
     await p.setDefault(id('B-1-0+1'));
     expect(await p.setNextBoot(id('B-1-0+2'))).toEqual({ atomic: true });
     expect(await p.state()).toMatchObject({ defaultId: id('B-1-0+1'), nextId: id('B-1-0+2') });
@@ -173,16 +113,27 @@ describe('GrubBlsBootloader', () => {
     expect(files.files.has('/boot/B-1-0+1/vmlinuz-6.1.0')).toBe(false);
   });
 
+  it('reports FAT as not atomic', async () => {
+    fsType = 'vfat';
+    expect((await plugin().capabilities()).atomicSwap).toBe(false);
+    await plugin().writeEntries([layer('B-1-0+1', fromHost)]);
+    expect(await plugin().setDefault('gnulinux-simple-1234')).toEqual({ atomic: false });
+  });
+
   it.each([
-    ['a corrupted menu file', MENU, 'menuentry {{{ garbage'],
-    ['a corrupted environment block', `${GRUB}/grubenv`, 'not an environment block'],
-  ])('leaves %s and everything else byte for byte as it was', async (_what, path, text) => {
+    ['a corrupted menu file', MENU, 'menuentry {{{ garbage', MENU],
+    ['a corrupted environment block', `${GRUB}/grubenv`, 'not an environment block', `${GRUB}/grubenv`],
+  ])('leaves %s and everything else byte for byte as it was', async (_what, path, text, named) => {
     const p = plugin();
     await p.writeEntries([layer('B-1-0+1', fromHost)]);
     files.files.set(path, text);
     const before = files.snapshot();
-    await expect(p.writeEntries([layer('B-1-0+2', fromHost)])).rejects.toMatchObject({ code: 'E_BOOT_CONFIG_INVALID' });
+    await expect(p.writeEntries([layer('B-1-0+2', fromHost)])).rejects.toMatchObject({
+      code: 'E_BOOT_CONFIG_INVALID',
+      details: { file: named },
+    });
     await expect(p.setDefault(id('B-1-0+1'))).rejects.toMatchObject({ code: 'E_BOOT_CONFIG_INVALID' });
+    await expect(p.setNextBoot(id('B-1-0+1'))).rejects.toMatchObject({ code: 'E_BOOT_CONFIG_INVALID' });
     expect(files.snapshot()).toBe(before);
   });
 
@@ -190,13 +141,17 @@ describe('GrubBlsBootloader', () => {
     let cuts = 0;
     for (let cut = 1; ; cut++) {
       fresh();
+      runner = fakeEditenv(files);
       const p = plugin();
       await p.writeEntries([layer('B-1-0+1', fromHost)]);
       files.steps = 0;
       files.crashAt = cut;
       const done = await p.writeEntries([layer('B-1-0+2', kept('B-1-0+1'))]).then(
         () => true,
-        () => false,
+        (error: { code?: string }) => {
+          expect(error.code).toBe('E_BOOT_WRITE_FAILED');
+          return false;
+        },
       );
       files.crashAt = Number.POSITIVE_INFINITY;
       const entries = parseGrubMenu(files.files.get(MENU)!);

@@ -1,11 +1,19 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: grub script in strings
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BootFileOps, type DesiredBootEntry, entryIdForLayer, resolveConfig } from '@imgbased/core';
-import { ExecaCommandRunner } from '@imgbased/system';
+import {
+  type BootFileOps,
+  bootFiles,
+  type DesiredBootEntry,
+  entryIdForLayer,
+  type HostInfo,
+  ManagedBootloader,
+} from '@imgbased/core';
+import { ExecaCommandRunner, nodeBootFileOps } from '@imgbased/system';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { GrubBlsBootloader } from '../src/index.js';
+import grubBlsPlugin from '../src/index.js';
+import { grubBlsSettings } from '../src/settings.js';
 
 // Real files on a tmpfs boot partition, checked by grub's own tools: grub-script-check on the menu file
 // (alone and sourced from a grub.cfg), grub-editenv list on the environment block. Needs root (mount).
@@ -18,8 +26,18 @@ function tool(argv: string[], okExitCodes = [0]) {
   return runner.run({ argv, mutates: false, okExitCodes });
 }
 
-function plugin(): GrubBlsBootloader {
-  return new GrubBlsBootloader(runner, resolveConfig([{ path: 't', sections: { bootloader: { boot_dir: boot } } }]));
+/** The file system type as findmnt reports it (what the host's HostInfo does). */
+const host: Pick<HostInfo, 'filesystemType'> = {
+  async filesystemType(path) {
+    const found = await runner.run({ argv: ['findmnt', '-n', '-o', 'FSTYPE', '--target', path], mutates: false });
+    return found.stdout.trim() || undefined;
+  },
+};
+
+/** The plugin made through its definition over `ops` (Node's fs, or a wrapper that cuts), run by core. */
+function plugin(ops: BootFileOps = nodeBootFileOps): ManagedBootloader {
+  const services = { runner, files: bootFiles(ops), bootDir: boot, settings: grubBlsSettings.parse({}) };
+  return new ManagedBootloader(grubBlsPlugin.create(services), ops, host);
 }
 
 function layer(name: string, files: DesiredBootEntry['files'], extra: string[] = []): DesiredBootEntry {
@@ -79,7 +97,6 @@ describe('grub (menu mode) on a tmpfs /boot, read by grub’s tools', () => {
   it('writes a menu file grub-script-check accepts and an environment block grub-editenv reads', async () => {
     const p = plugin();
     expect(await p.detect()).toBe(true);
-    expect(await p.mode()).toBe('menu');
     await p.writeEntries([layer('B-1-0+1', kernel, ['quiet', 'x="a b"', 'y=$z;']), layer('B-1-0+2', kernel)]);
     await tool(['grub-script-check', join(boot, 'grub/imgbased.cfg')]);
     await tool(['grub-script-check', join(boot, 'grub/grub.cfg')]);
@@ -146,13 +163,28 @@ describe('grub (menu mode) on a tmpfs /boot, read by grub’s tools', () => {
     expect(await envList()).toEqual({ saved_entry: id('B-1-0+1') });
   });
 
+  it('edits a grubenv that is a symlink (RHEL with UEFI) at its target, keeping the link', async () => {
+    await mkdir(join(boot, 'efi/EFI/redhat'), { recursive: true });
+    await tool(['grub-editenv', join(boot, 'efi/EFI/redhat/grubenv'), 'create']);
+    await symlink('../efi/EFI/redhat/grubenv', join(boot, 'grub/grubenv'));
+    const p = plugin();
+    await p.writeEntries([layer('B-1-0+1', kernel), layer('B-1-0+2', kernel)]);
+    await p.setNextBoot(id('B-1-0+1'));
+    expect((await lstat(join(boot, 'grub/grubenv'))).isSymbolicLink()).toBe(true);
+    expect(await readlink(join(boot, 'grub/grubenv'))).toBe('../efi/EFI/redhat/grubenv');
+    expect(await envList()).toEqual({ saved_entry: id('B-1-0+2'), next_entry: id('B-1-0+1') });
+    expect((await stat(join(boot, 'efi/EFI/redhat/grubenv'))).size).toBe(1024);
+    expect(await readdir(join(boot, 'efi/EFI/redhat'))).toEqual(['grubenv']);
+  });
+
   it('leaves /boot byte for byte as it was when it is read-only, or the block or menu is corrupted', async () => {
     const p = plugin();
     await p.writeEntries([layer('B-1-0+1', kernel)]);
     const before = await tree(boot);
     await tool(['mount', '-o', 'remount,ro', boot]);
     await expect(p.writeEntries([layer('B-1-0+2', kernel)])).rejects.toMatchObject({ code: 'E_BOOT_WRITE_FAILED' });
-    await expect(p.setDefault(id('B-1-0+1'))).rejects.toMatchObject({ code: 'E_BOOT_WRITE_FAILED' });
+    await expect(p.setDefault('debian')).rejects.toMatchObject({ code: 'E_BOOT_WRITE_FAILED' });
+    await expect(p.setNextBoot(id('B-1-0+1'))).rejects.toMatchObject({ code: 'E_BOOT_WRITE_FAILED' });
     await expect(p.setDefault('no-such-entry')).rejects.toMatchObject({ code: 'E_BOOT_ENTRY_NOT_FOUND' });
     await tool(['mount', '-o', 'remount,rw', boot]);
     expect(await tree(boot)).toEqual(before);
@@ -177,13 +209,13 @@ describe('grub (menu mode) on a tmpfs /boot, read by grub’s tools', () => {
       await rm(join(boot, 'grub/grubenv'), { force: true });
       for (const d of await readdir(boot))
         if (d.startsWith('B-') || d.startsWith('.')) await rm(join(boot, d), { recursive: true });
-      const p = plugin();
-      await p.writeEntries([layer('B-1-0+1', kernel)]);
-      p.ops = cutAt(p.ops, cut);
-      const done = await p.writeEntries([layer('B-1-0+2', kept('B-1-0+1'))]).then(
-        () => true,
-        () => false,
-      );
+      await plugin().writeEntries([layer('B-1-0+1', kernel)]);
+      const done = await plugin(cutAt(nodeBootFileOps, cut))
+        .writeEntries([layer('B-1-0+2', kept('B-1-0+1'))])
+        .then(
+          () => true,
+          () => false,
+        );
       await tool(['grub-script-check', join(boot, 'grub/imgbased.cfg')]);
       await envList();
       const menu = await readFile(join(boot, 'grub/imgbased.cfg'), 'utf8');
