@@ -3,7 +3,7 @@ import type { OperationContext } from '../events.js';
 export interface CommandSpec {
   /** Program and arguments. Never interpreted by a shell. */
   readonly argv: readonly string[];
-  /** True when the command changes the system: a dry run records it instead of running it. */
+  /** True when the command changes the system: a dry run (`context.dryRun`) records it instead of running it. */
   readonly mutates: boolean;
   readonly input?: string | Uint8Array | undefined;
   readonly env?: Readonly<Record<string, string>> | undefined;
@@ -25,10 +25,9 @@ export interface CommandResult {
 /**
  * The one way imgbased runs a system command. Failures reject with CommandFailedError,
  * a missing program with CommandNotFoundError, an aborted context with CancelledError.
+ * With `context.dryRun`, a mutating command is only recorded: emitted as planned, not run.
  */
 export interface CommandRunner {
-  /** True when mutating commands are recorded, not run. */
-  readonly dryRun: boolean;
   run(spec: CommandSpec, context?: OperationContext): Promise<CommandResult>;
 }
 export const CommandRunner = Symbol.for('imgbased.CommandRunner');

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../events.js';
 import { Tags } from '../layout/tags.js';
-import { FixedHost, MemoryLock, MemoryVolumeManager, NullRunner, RecordingFilesystem } from '../testing/index.js';
+import { FixedHost, MemoryLock, MemoryVolumeManager, RecordingFilesystem } from '../testing/index.js';
 import { ImageEngine } from './engine.js';
 
 let volumes: MemoryVolumeManager;
@@ -9,8 +9,8 @@ let filesystem: RecordingFilesystem;
 let host: FixedHost;
 let lock: MemoryLock;
 
-function engine(dryRun = false): ImageEngine {
-  return new ImageEngine(volumes, filesystem, host, lock, new NullRunner(dryRun));
+function engine(): ImageEngine {
+  return new ImageEngine(volumes, filesystem, host, lock);
 }
 
 beforeEach(() => {
@@ -94,46 +94,6 @@ describe('layout --init', () => {
     filesystem.fail = { method: 'regenerateUuid', error: new Error('tune2fs exploded') };
     await expect(engine().initLayout({ nvr: 'Base-1-0', from: 'onn/root' })).rejects.toThrow('tune2fs exploded');
     expect(volumes.snapshot()).toBe(before);
-  });
-});
-
-describe('reading the layout', () => {
-  it('lists bases in rpm order with their layers, and finds the latest of each', async () => {
-    const e = await initialised();
-    await e.addBase({ nvr: 'Base-10-0', sizeBytes: 2 ** 30 });
-    await e.addBase({ nvr: 'Base-9-0', sizeBytes: 2 ** 30 });
-    await e.addLayer({ from: 'Base-9-0' });
-    const layout = await e.layout();
-    expect(layout.bases.map((b) => [b.name, b.layers.map((l) => l.name)])).toEqual([
-      ['Base-1-0', ['Base-1-0+1']],
-      ['Base-9-0', ['Base-9-0+1']],
-      ['Base-10-0', []],
-    ]);
-    expect(layout.initVolume).toBe('root');
-    expect(layout.pool).toMatchObject({ name: 'pool00', freeBytes: 12 * 2 ** 30 });
-    expect((await e.latestBase()).name).toBe('Base-10-0');
-    expect((await e.latestLayer()).name).toBe('Base-9-0+1');
-    expect((await e.baseOfLayer('Base-9-0+1')).name).toBe('Base-9-0');
-    expect(await e.volumePath('Base-9-0+1')).toBe('/dev/onn/Base-9-0+1');
-    expect(await e.freeSpace()).toEqual({ pool: 'pool00', freeBytes: 12 * 2 ** 30, sizeBytes: 16 * 2 ** 30 });
-  });
-
-  it('says there is no layout on an untouched host', async () => {
-    await expect(engine().layout()).rejects.toMatchObject({ code: 'E_NO_LAYOUT' });
-  });
-
-  it('gives typed errors for unknown names', async () => {
-    const e = await initialised();
-    await expect(e.baseOfLayer('Base-1-0+7')).rejects.toMatchObject({ code: 'E_LAYER_NOT_FOUND' });
-    await expect(e.baseOfLayer('Base-1-0')).rejects.toMatchObject({ code: 'E_NAME_INVALID' });
-    await expect(e.volumePath('Nope-1-0')).rejects.toMatchObject({ code: 'E_BASE_NOT_FOUND' });
-  });
-
-  it('finds the current layer by the device mounted at /', async () => {
-    const e = await initialised();
-    await expect(e.currentLayer()).rejects.toMatchObject({ code: 'E_NOT_ON_LAYER' });
-    host.root = { source: '/dev/mapper/onn-Base--1--0+1', device: volumes.find('Base-1-0+1')!.device };
-    expect((await e.currentLayer()).name).toBe('Base-1-0+1');
   });
 });
 
@@ -265,61 +225,5 @@ describe('layer --add', () => {
     expect(events.filter((ev) => ev.type === 'undo').map((ev) => ev.type === 'undo' && ev.message)).toEqual([
       'remove Base-1-0+2',
     ]);
-  });
-});
-
-describe('interrupted operations', () => {
-  it('removes a volume a killed operation left pending before the next change', async () => {
-    const e = await initialised();
-    volumes.addVolume({
-      vg: 'onn',
-      name: 'Base-1-0+2',
-      pool: 'pool00',
-      origin: 'Base-1-0+1',
-      tags: [Tags.layer, Tags.pending],
-    });
-    expect((await e.layout()).incomplete).toEqual(['Base-1-0+2']);
-    const result = await e.addLayer();
-    expect(result.recovered).toEqual(['Base-1-0+2']);
-    expect(result.created).toEqual(['Base-1-0+2']);
-    expect(volumes.find('Base-1-0+2')!.tags).toEqual([Tags.layer]);
-  });
-
-  it('undoes a killed layout --init completely, so it can run again', async () => {
-    // What a kill during init leaves: group marked pending, tags set, a base made.
-    volumes.groups[0]!.tags = [Tags.group, Tags.pending];
-    volumes.pools[0]!.tags = [Tags.pool];
-    volumes.find('root')!.tags = [Tags.init];
-    volumes.addVolume({ vg: 'onn', name: 'Base-1-0', pool: 'pool00', origin: 'root', tags: [Tags.base] });
-    expect((await engine().layout()).incomplete).toEqual(['Base-1-0']);
-    const result = await engine().initLayout({ nvr: 'Base-1-0', from: 'onn/root' });
-    expect(result.recovered).toEqual(['Base-1-0']);
-    expect(volumes.groups[0]!.tags).toEqual([Tags.group]);
-    expect(volumes.find('Base-1-0')!.tags).toEqual([Tags.base]);
-  });
-});
-
-describe('locking and dry runs', () => {
-  it('fails at once with E_LOCKED while another operation runs, changing nothing', async () => {
-    const e = await initialised();
-    const held = await lock.acquire('someone else');
-    const before = volumes.snapshot();
-    await expect(e.addLayer()).rejects.toMatchObject({ code: 'E_LOCKED' });
-    expect(volumes.snapshot()).toBe(before);
-    await held.release();
-  });
-
-  it('takes no lock in a dry run', async () => {
-    await initialised();
-    const held = await lock.acquire('someone else');
-    await expect(engine(true).addLayer()).resolves.toMatchObject({ dryRun: true });
-    await held.release();
-  });
-
-  it('releases the lock after a failure', async () => {
-    const e = await initialised();
-    filesystem.fail = { method: 'regenerateUuid', error: new Error('boom') };
-    await expect(e.addLayer()).rejects.toThrow('boom');
-    expect(lock.holder).toBeUndefined();
   });
 });

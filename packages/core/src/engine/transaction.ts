@@ -38,7 +38,8 @@ export class Transaction {
 
   /** Undoes every registered step; returns the ones that failed (already reported as warnings). */
   async rollback(): Promise<string[]> {
-    const cleanupContext: OperationContext = { report: this.context.report };
+    // A dry run's undo is planned too: only the signal is dropped.
+    const cleanupContext: OperationContext = { report: this.context.report, dryRun: this.context.dryRun };
     const failed: string[] = [];
     while (this.undoSteps.length > 0) {
       const step = this.undoSteps.pop()!;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ImageEngine } from '../engine/engine.js';
-import { FixedHost, MemoryLock, MemoryVolumeManager, NullRunner, RecordingFilesystem } from '../testing/index.js';
+import { FixedHost, MemoryLock, MemoryVolumeManager, RecordingFilesystem } from '../testing/index.js';
 import { ChangeResultSchema, LayoutViewSchema } from './schema.js';
 
 describe('the JSON schema', () => {
@@ -10,7 +10,6 @@ describe('the JSON schema', () => {
       new RecordingFilesystem(),
       new FixedHost(),
       new MemoryLock(),
-      new NullRunner(),
     );
     const change = await engine.initLayout({ nvr: 'Base-1-0', from: 'onn/root' });
     expect(ChangeResultSchema.parse(change)).toEqual(change);

@@ -87,9 +87,8 @@ export class MemoryLock implements OperationLock {
   }
 }
 
-/** A runner that only carries the dry-run flag, for engines whose adapters are fakes. */
+/** A runner that refuses to run anything, for code under test that must not run commands. */
 export class NullRunner implements CommandRunner {
-  constructor(readonly dryRun = false) {}
   async run(): Promise<CommandResult> {
     throw new Error('NullRunner runs nothing');
   }

@@ -10,18 +10,24 @@ export interface ScriptedReply {
 
 type Responder = (spec: CommandSpec) => ScriptedReply | undefined;
 
+export interface ScriptedRunnerOptions {
+  /** Fail on a command no rule answers (default: it succeeds with empty output). */
+  readonly strict?: boolean;
+}
+
 /**
- * A CommandRunner for unit tests: records every command and answers from a script.
- * Unknown commands succeed with empty output unless `strict` is set.
+ * A CommandRunner for unit tests: records every command and answers from a script. Unknown commands
+ * succeed with empty output unless `strict` is set. As the real runner, it only records (emits as
+ * planned) a mutating command when the context is a dry run.
  */
 export class ScriptedRunner implements CommandRunner {
   readonly calls: CommandSpec[] = [];
   private readonly responders: Responder[] = [];
+  private readonly strict: boolean;
 
-  constructor(
-    readonly dryRun = false,
-    private readonly strict = false,
-  ) {}
+  constructor(options: ScriptedRunnerOptions = {}) {
+    this.strict = options.strict ?? false;
+  }
 
   /** Answers commands whose argv starts with `prefix` (later rules win). */
   on(prefix: readonly string[] | ((spec: CommandSpec) => boolean), reply: ScriptedReply | Responder): this {
@@ -40,7 +46,7 @@ export class ScriptedRunner implements CommandRunner {
 
   async run(spec: CommandSpec, context?: OperationContext): Promise<CommandResult> {
     this.calls.push(spec);
-    const planned = this.dryRun && spec.mutates;
+    const planned = Boolean(context?.dryRun) && spec.mutates;
     emit(context, { type: 'command', argv: spec.argv, mutates: spec.mutates, planned });
     if (planned) return { argv: spec.argv, exitCode: 0, stdout: '', stderr: '', durationMs: 0, planned };
     let reply: ScriptedReply | undefined;
