@@ -8,7 +8,7 @@ function recorder() {
 }
 
 describe('ExecaCommandRunner', () => {
-  const runner = new ExecaCommandRunner({ dryRun: false });
+  const runner = new ExecaCommandRunner();
 
   it('runs a program and returns its output exactly, final newline kept', async () => {
     const result = await runner.run({ argv: ['sh', '-c', 'echo out; echo err >&2'], mutates: false });
@@ -103,13 +103,11 @@ describe('ExecaCommandRunner', () => {
     expect((error as Error).message).toContain('timed out');
   });
 
-  describe('in a dry run', () => {
-    const dry = new ExecaCommandRunner({ dryRun: true });
-
+  describe('in a dry run (context.dryRun)', () => {
     it('records mutating commands instead of running them', async () => {
       const { events, context } = recorder();
       // Would fail if it ran.
-      const result = await dry.run({ argv: ['sh', '-c', 'exit 7'], mutates: true }, context);
+      const result = await runner.run({ argv: ['sh', '-c', 'exit 7'], mutates: true }, { ...context, dryRun: true });
       expect(result).toEqual({
         argv: ['sh', '-c', 'exit 7'],
         exitCode: 0,
@@ -122,9 +120,13 @@ describe('ExecaCommandRunner', () => {
     });
 
     it('still runs commands that only read', async () => {
-      const result = await dry.run({ argv: ['echo', 'read'], mutates: false });
+      const result = await runner.run({ argv: ['echo', 'read'], mutates: false }, { dryRun: true });
       expect(result).toMatchObject({ stdout: 'read\n', planned: false });
-      expect(dry.dryRun).toBe(true);
+    });
+
+    it('runs mutating commands when the context is not a dry run, on the same runner', async () => {
+      const result = await runner.run({ argv: ['echo', 'ran'], mutates: true }, { dryRun: false });
+      expect(result).toMatchObject({ stdout: 'ran\n', planned: false });
     });
   });
 });

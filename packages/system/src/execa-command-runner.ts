@@ -9,20 +9,14 @@ import {
   type OperationContext,
 } from '@imgbased/core';
 import { execa } from 'execa';
-import { inject, injectable } from 'tsyringe';
-
-/** How the app builds its runner: one real runner, or one that records mutating commands. */
-export interface RunnerOptions {
-  /** When true, commands with `mutates: true` are recorded (emitted as planned), not run. */
-  readonly dryRun: boolean;
-}
-export const RunnerOptions = Symbol.for('imgbased.RunnerOptions');
+import { injectable } from 'tsyringe';
 
 /**
  * The CommandRunner of the real host, on execa. Programs are started directly (argv[0] looked up in
  * PATH, never through a shell), with `LC_ALL=C` so that tools print the messages and number formats
  * that parsers expect, stdin closed unless the spec gives input, and stdout/stderr returned exactly
- * as printed (the final newline is kept: callers trim what they parse).
+ * as printed (the final newline is kept: callers trim what they parse). In a dry run (`context.dryRun`)
+ * a command with `mutates: true` is recorded (emitted as planned), not run; reading commands still run.
  *
  * Events: `command` before every command (planned or not); `command-done` after every command that
  * ran and exited, whatever its exit code. A command that could not start, was cancelled, timed out or
@@ -30,18 +24,12 @@ export const RunnerOptions = Symbol.for('imgbased.RunnerOptions');
  */
 @injectable()
 export class ExecaCommandRunner implements CommandRunner {
-  readonly dryRun: boolean;
-
-  constructor(@inject(RunnerOptions) options: RunnerOptions) {
-    this.dryRun = options.dryRun;
-  }
-
   async run(spec: CommandSpec, context?: OperationContext): Promise<CommandResult> {
     const { argv } = spec;
     const program = argv[0];
     if (program === undefined || program === '') throw new CommandNotFoundError('(empty argv)');
     const signal = context?.signal;
-    const planned = this.dryRun && spec.mutates;
+    const planned = Boolean(context?.dryRun) && spec.mutates;
     if (signal?.aborted) throw new CancelledError(`'${argv.join(' ')}'`, { cause: signal.reason });
     emit(context, { type: 'command', argv, mutates: spec.mutates, planned });
     if (planned) return { argv, exitCode: 0, stdout: '', stderr: '', durationMs: 0, planned: true };

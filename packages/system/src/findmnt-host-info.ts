@@ -1,9 +1,20 @@
-import { CommandRunner, type HostInfo, InternalError, type MountedRoot, type OperationContext } from '@imgbased/core';
+import { readdir } from 'node:fs/promises';
+import { release } from 'node:os';
+import {
+  CommandFailedError,
+  CommandNotFoundError,
+  CommandRunner,
+  type HostInfo,
+  InternalError,
+  type MountedRoot,
+  type OperationContext,
+} from '@imgbased/core';
 import { inject, injectable } from 'tsyringe';
 
 /**
- * HostInfo from util-linux `findmnt --json`. SOURCE is read with `--nofsroot`, so a bind mount or a
- * btrfs subvolume reports its device without the `[/subdir]` suffix.
+ * HostInfo from util-linux `findmnt` (mounts, file system types) and Node itself (the running kernel,
+ * directory listings). SOURCE is read with `--nofsroot`, so a bind mount or a btrfs subvolume reports
+ * its device without the `[/subdir]` suffix.
  */
 @injectable()
 export class FindmntHostInfo implements HostInfo {
@@ -15,6 +26,32 @@ export class FindmntHostInfo implements HostInfo {
 
   deviceOfMount(path: string, context?: OperationContext): Promise<MountedRoot> {
     return this.query(['--target', path], context);
+  }
+
+  /** The kernel release, as `uname -r` prints it (the same uname(2) field). */
+  async runningKernel(): Promise<string> {
+    return release();
+  }
+
+  async listDirectory(path: string): Promise<string[]> {
+    try {
+      return await readdir(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+      throw error;
+    }
+  }
+
+  async filesystemType(path: string, context?: OperationContext): Promise<string | undefined> {
+    const argv = ['findmnt', '-n', '-o', 'FSTYPE', '--target', path];
+    try {
+      const result = await this.runner.run({ argv, mutates: false }, context);
+      return result.stdout.trim().split('\n').at(-1)?.trim() || undefined;
+    } catch (error) {
+      if (error instanceof CommandFailedError || error instanceof CommandNotFoundError) return undefined;
+      throw error;
+    }
   }
 
   private async query(selector: readonly string[], context?: OperationContext): Promise<MountedRoot> {

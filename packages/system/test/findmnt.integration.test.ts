@@ -1,4 +1,5 @@
-import { statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ExecaCommandRunner, FindmntHostInfo } from '../src/index.js';
 
@@ -11,7 +12,7 @@ function minor(dev: number): number {
 }
 
 describe('FindmntHostInfo on this machine', () => {
-  const hostInfo = new FindmntHostInfo(new ExecaCommandRunner({ dryRun: false }));
+  const hostInfo = new FindmntHostInfo(new ExecaCommandRunner());
 
   it('finds the root file system, with the device numbers that stat(/) reports', async () => {
     const root = await hostInfo.mountedRoot();
@@ -23,5 +24,22 @@ describe('FindmntHostInfo on this machine', () => {
   it('finds the file system that holds a path', async () => {
     const mount = await hostInfo.deviceOfMount('/proc/self');
     expect(mount.source).toBe('proc');
+  });
+
+  it('tells the type of the file system holding a path, and nothing for a path that is not there', async () => {
+    expect(await hostInfo.filesystemType('/proc/self')).toBe('proc');
+    expect(await hostInfo.filesystemType('/sys/kernel')).toBe('sysfs');
+    expect(await hostInfo.filesystemType('/no/such/path')).toBeUndefined();
+  });
+
+  it('gives the running kernel that uname -r prints', async () => {
+    expect(await hostInfo.runningKernel()).toBe(execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim());
+  });
+
+  it('lists /proc as the kernel does, and a missing directory as empty', async () => {
+    const listed = await hostInfo.listDirectory('/proc/sys');
+    expect(listed.sort()).toEqual(readdirSync('/proc/sys').sort());
+    expect(listed).toContain('kernel');
+    expect(await hostInfo.listDirectory('/no/such/dir')).toEqual([]);
   });
 });

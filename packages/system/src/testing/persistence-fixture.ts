@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import type { CommandResult } from '@imgbased/core';
 import { ExecaCommandRunner } from '../execa-command-runner.js';
 
-export const runner = new ExecaCommandRunner({ dryRun: false });
+export const runner = new ExecaCommandRunner();
 const MiB = 1024 ** 2;
 
 export function tool(argv: string[], okExitCodes: number[] = [0]): Promise<CommandResult> {
