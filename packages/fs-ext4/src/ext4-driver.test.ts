@@ -23,7 +23,7 @@ const dumpe2fs = (blocks: number) => ({
 
 describe('Ext4Driver.probe', () => {
   it('reads TYPE, UUID and LABEL with blkid -p, unescaping values', async () => {
-    const runner = new ScriptedRunner(false, true).on(['blkid'], {
+    const runner = new ScriptedRunner({ strict: true }).on(['blkid'], {
       stdout: 'DEVNAME=/dev/vg/lv\nLABEL=my\\ label\\$x\nUUID=38c39685-a053-449e-83ab-82b0c5c196c7\nTYPE=ext4\n',
     });
     const info = await new Ext4Driver(runner).probe('/dev/vg/lv');
@@ -57,7 +57,7 @@ describe('Ext4Driver.probe', () => {
 
 describe('Ext4Driver.create', () => {
   it('runs mkfs.ext4 with discard and the label', async () => {
-    const runner = new ScriptedRunner(false, true).on(['mkfs.ext4'], {});
+    const runner = new ScriptedRunner({ strict: true }).on(['mkfs.ext4'], {});
     await new Ext4Driver(runner).create('/dev/vg/lv', { label: 'root' });
     await new Ext4Driver(runner).create('/dev/vg/lv2', {});
     expect(runner.calls).toEqual([
@@ -79,7 +79,7 @@ describe('Ext4Driver.create', () => {
 
 describe('Ext4Driver.regenerateUuid', () => {
   it('checks the file system fully, then gives it a random UUID', async () => {
-    const runner = new ScriptedRunner(false, true).on(['e2fsck'], { exitCode: 1 }).on(['tune2fs'], {});
+    const runner = new ScriptedRunner({ strict: true }).on(['e2fsck'], { exitCode: 1 }).on(['tune2fs'], {});
     await new Ext4Driver(runner).regenerateUuid('/dev/vg/layer');
     expect(runner.calls).toEqual([
       { argv: ['e2fsck', '-f', '-y', '/dev/vg/layer'], mutates: true, okExitCodes: [0, 1] },
@@ -96,20 +96,20 @@ describe('Ext4Driver.regenerateUuid', () => {
 
 describe('Ext4Driver.resize', () => {
   it('checks, then grows to fill the device', async () => {
-    const runner = new ScriptedRunner(false, true).on(['e2fsck'], {}).on(['resize2fs'], {});
+    const runner = new ScriptedRunner({ strict: true }).on(['e2fsck'], {}).on(['resize2fs'], {});
     await new Ext4Driver(runner).resize('/dev/vg/lv', undefined);
     expect(runner.commandLines).toEqual(['e2fsck -f -y /dev/vg/lv', 'resize2fs /dev/vg/lv']);
     expect(runner.calls.every((c) => c.mutates)).toBe(true);
   });
 
   it('gives resize2fs an explicit size in KiB', async () => {
-    const runner = new ScriptedRunner(false, true).on(['e2fsck'], {}).on(['resize2fs'], {});
+    const runner = new ScriptedRunner({ strict: true }).on(['e2fsck'], {}).on(['resize2fs'], {});
     await new Ext4Driver(runner).resize('/dev/vg/lv', 8 * 1024 ** 3);
     expect(runner.commandLines.at(-1)).toBe('resize2fs /dev/vg/lv 8388608K');
   });
 
   it('rejects sizes that are not a whole number of bytes of at least 1 KiB', async () => {
-    const driver = new Ext4Driver(new ScriptedRunner(false, true));
+    const driver = new Ext4Driver(new ScriptedRunner({ strict: true }));
     for (const size of [0, -4096, 1.5, 512, Number.NaN]) {
       await expect(driver.resize('/dev/vg/lv', size)).rejects.toBeInstanceOf(SizeInvalidError);
     }
@@ -118,7 +118,7 @@ describe('Ext4Driver.resize', () => {
 
 describe('Ext4Driver.writeImage', () => {
   it('checks the image fits, copies the blocks in use with e2image, then grows the file system', async () => {
-    const runner = new ScriptedRunner(false, true)
+    const runner = new ScriptedRunner({ strict: true })
       .on(['dumpe2fs'], dumpe2fs(262144))
       .on(['blockdev'], { stdout: `${2 * 1024 ** 3}\n` })
       .on(['e2image'], {})
@@ -135,7 +135,7 @@ describe('Ext4Driver.writeImage', () => {
   });
 
   it('refuses an image whose file system is larger than the device', async () => {
-    const runner = new ScriptedRunner(false, true)
+    const runner = new ScriptedRunner({ strict: true })
       .on(['dumpe2fs'], dumpe2fs(262145))
       .on(['blockdev'], { stdout: `${1024 ** 3}\n` });
     const error = await new Ext4Driver(runner).writeImage('/x.img', '/dev/vg/base').catch((e: unknown) => e);
@@ -145,8 +145,8 @@ describe('Ext4Driver.writeImage', () => {
   });
 
   it('in a dry run, plans the copy without looking at a device that may not exist yet', async () => {
-    const runner = new ScriptedRunner(true, true);
-    await new Ext4Driver(runner).writeImage('/x.img', '/dev/vg/base');
+    const runner = new ScriptedRunner({ strict: true });
+    await new Ext4Driver(runner).writeImage('/x.img', '/dev/vg/base', { dryRun: true });
     expect(runner.commandLines).toEqual([
       'e2image -ra /x.img /dev/vg/base',
       'e2fsck -f -y /dev/vg/base',
@@ -157,14 +157,14 @@ describe('Ext4Driver.writeImage', () => {
 
 describe('Ext4Driver.trim', () => {
   it('runs fstrim on the mount point', async () => {
-    const runner = new ScriptedRunner(false, true).on(['fstrim'], {});
+    const runner = new ScriptedRunner({ strict: true }).on(['fstrim'], {});
     await new Ext4Driver(runner).trim('/tmp/imgbased-mnt-x');
     expect(runner.calls).toEqual([{ argv: ['fstrim', '/tmp/imgbased-mnt-x'], mutates: true }]);
   });
 });
 
 describe('Ext4Driver.withMounted', () => {
-  const mountRunner = () => new ScriptedRunner(false, true).on(['mount'], {}).on(['umount'], {});
+  const mountRunner = () => new ScriptedRunner({ strict: true }).on(['mount'], {}).on(['umount'], {});
 
   it('mounts read-only on a private temporary directory, runs use, unmounts and removes the directory', async () => {
     const runner = mountRunner();
@@ -220,7 +220,7 @@ describe('Ext4Driver.withMounted', () => {
   });
 
   it('removes the directory and throws when the mount fails, without running use', async () => {
-    const runner = new ScriptedRunner(false, true).on(['mount'], { exitCode: 32, stderr: 'mount: wrong fs type' });
+    const runner = new ScriptedRunner({ strict: true }).on(['mount'], { exitCode: 32, stderr: 'mount: wrong fs type' });
     let used = false;
     const error = await new Ext4Driver(runner)
       .withMounted('/dev/vg/bad', { readOnly: true }, async () => {
@@ -236,7 +236,7 @@ describe('Ext4Driver.withMounted', () => {
 
   it('retries a busy unmount once', async () => {
     let umounts = 0;
-    const runner = new ScriptedRunner(false, true)
+    const runner = new ScriptedRunner({ strict: true })
       .on(['mount'], {})
       .on(['umount'], () => (++umounts === 1 ? { exitCode: 32, stderr: 'target is busy' } : {}));
     const { events, context } = recorder();
@@ -246,7 +246,7 @@ describe('Ext4Driver.withMounted', () => {
   });
 
   it('detaches lazily, with a warning, when the file system stays busy', async () => {
-    const runner = new ScriptedRunner(false, true)
+    const runner = new ScriptedRunner({ strict: true })
       .on(['mount'], {})
       .on(['umount'], { exitCode: 32, stderr: 'target is busy' })
       .on(['umount', '-l'], {});
@@ -273,7 +273,9 @@ describe('Ext4Driver.withMounted', () => {
   });
 
   it('fails when even the lazy unmount fails after use succeeded', async () => {
-    const runner = new ScriptedRunner(false, true).on(['mount'], {}).on(['umount'], { exitCode: 1, stderr: 'nope' });
+    const runner = new ScriptedRunner({ strict: true })
+      .on(['mount'], {})
+      .on(['umount'], { exitCode: 1, stderr: 'nope' });
     let seen = '';
     await expect(
       new Ext4Driver(runner).withMounted('/dev/vg/lv', { readOnly: true }, async (dir) => {
@@ -287,8 +289,9 @@ describe('Ext4Driver.withMounted', () => {
   });
 
   it('in a dry run, plans mount and unmount and gives use a placeholder that does not exist', async () => {
-    const runner = new ScriptedRunner(true, true);
-    const { events, context } = recorder();
+    const runner = new ScriptedRunner({ strict: true });
+    const { events, context: recording } = recorder();
+    const context = { ...recording, dryRun: true };
     let seen = '';
     const value = await new Ext4Driver(runner).withMounted(
       '/dev/vg/layer',

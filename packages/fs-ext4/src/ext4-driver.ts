@@ -64,7 +64,7 @@ export class Ext4Driver implements FilesystemDriver {
    * device may only be planned).
    */
   async writeImage(image: string, device: string, context?: OperationContext): Promise<void> {
-    if (!this.runner.dryRun) {
+    if (!context?.dryRun) {
       const imageBytes = await this.fileSystemSize(image, context);
       const deviceBytes = await this.deviceSize(device, context);
       if (imageBytes > deviceBytes) {
@@ -115,7 +115,7 @@ export class Ext4Driver implements FilesystemDriver {
     context?: OperationContext,
   ): Promise<T> {
     const mountOptions = options.readOnly ? 'ro' : 'rw';
-    if (this.runner.dryRun) {
+    if (context?.dryRun) {
       const placeholder = join(tmpdir(), `imgbased-mnt-(dry run:${basename(device)})`);
       await this.runner.run({ argv: mountArgv(mountOptions, device, placeholder), mutates: true }, context);
       const value = await use(placeholder);

@@ -8,7 +8,7 @@ import { Ext4Driver } from '../src/index.js';
 
 // Real e2fsprogs and util-linux on real loop devices: needs root.
 const MiB = 1024 ** 2;
-const runner = new ExecaCommandRunner({ dryRun: false });
+const runner = new ExecaCommandRunner();
 const driver = new Ext4Driver(runner);
 
 /** Runs a tool directly (not through the driver under test). */

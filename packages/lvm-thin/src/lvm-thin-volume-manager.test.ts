@@ -16,8 +16,8 @@ import { LvmThinVolumeManager } from './lvm-thin-volume-manager.js';
 import { LVS_ARGV } from './lvs-report.js';
 import { HOST_ROWS, lvsJson } from './testing/lvs-samples.js';
 
-function setup(dryRun = false) {
-  const runner = new ScriptedRunner(dryRun, true);
+function setup() {
+  const runner = new ScriptedRunner({ strict: true });
   runner.on(['lvm'], { exitCode: 0, stderr: '  WARNING: lvm says something on stderr.\n' });
   runner.on(['lvm', 'lvs'], { stdout: lvsJson(HOST_ROWS) });
   return { runner, lvm: new LvmThinVolumeManager(runner) };
@@ -45,9 +45,9 @@ describe('LvmThinVolumeManager', () => {
     });
 
     it('runs in a dry run too, and passes the context', async () => {
-      const { runner, lvm } = setup(true);
+      const { runner, lvm } = setup();
       const events: EngineEvent[] = [];
-      await lvm.report({ report: (e) => events.push(e) });
+      await lvm.report({ dryRun: true, report: (e) => events.push(e) });
       expect(events).toEqual([{ type: 'command', argv: LVS_ARGV, mutates: false, planned: false }]);
       expect(runner.calls).toHaveLength(1);
     });
@@ -129,11 +129,11 @@ describe('LvmThinVolumeManager', () => {
     });
 
     it('is only recorded in a dry run, with the context passed on', async () => {
-      const { runner, lvm } = setup(true);
+      const { runner, lvm } = setup();
       const events: EngineEvent[] = [];
       await lvm.create(
         { kind: 'snapshot', vg: 'onn', origin: 'a', name: 'b', tags: [] },
-        { report: (e) => events.push(e) },
+        { dryRun: true, report: (e) => events.push(e) },
       );
       expect(events).toEqual([
         {

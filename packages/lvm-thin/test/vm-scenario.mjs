@@ -59,7 +59,7 @@ const context = {
     if (event.type === 'command') commands.push({ argv: event.argv.join(' '), mutates: event.mutates });
   },
 };
-const manager = new LvmThinVolumeManager(new ExecaCommandRunner({ dryRun: false }));
+const manager = new LvmThinVolumeManager(new ExecaCommandRunner());
 const steps = {};
 
 await manager.changeGroup(vg, { addTags: ['imgbased:vg'] }, context);
