@@ -15,14 +15,7 @@ import {
 } from '@imgbased/core';
 import { Ext4Driver } from '@imgbased/fs-ext4';
 import { LvmThinVolumeManager } from '@imgbased/lvm-thin';
-import {
-  ExecaCommandRunner,
-  FindmntHostInfo,
-  LockDirectory,
-  loadConfig,
-  PidFileLock,
-  RunnerOptions,
-} from '@imgbased/system';
+import { ExecaCommandRunner, FindmntHostInfo, LockDirectory, loadConfig, PidFileLock } from '@imgbased/system';
 import {
   type ClassProvider,
   type DependencyContainer,
@@ -45,14 +38,14 @@ const BOOTLOADER_PLUGINS: readonly ClassProvider<Bootloader>['useClass'][] = [
 
 /**
  * The CLI's composition root: the only place that knows which implementation stands behind each
- * contract. The daemon has its own, built from the same packages.
+ * contract. The daemon has its own, built from the same packages. One container serves real and dry
+ * runs: a dry run is a property of each operation's context, not of the container.
  */
-export async function buildContainer(options: EngineOptions): Promise<DependencyContainer> {
+export async function buildContainer(_options: EngineOptions): Promise<DependencyContainer> {
   const config = await loadConfig();
   const container = rootContainer.createChildContainer();
   const singleton = { lifecycle: Lifecycle.ContainerScoped };
   container.register(ImgbasedConfig, { useValue: config });
-  container.register(RunnerOptions, { useValue: { dryRun: options.dryRun } });
   container.register(LockDirectory, { useValue: config.core.lock_dir });
   container.register(CommandRunner, { useClass: ExecaCommandRunner }, singleton);
   container.register(VolumeManager, { useClass: LvmThinVolumeManager }, singleton);
