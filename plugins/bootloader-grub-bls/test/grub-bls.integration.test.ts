@@ -2,22 +2,15 @@
 import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type BootFileOps,
-  bootFiles,
-  type DesiredBootEntry,
-  entryIdForLayer,
-  type HostInfo,
-  ManagedBootloader,
-} from '@imgbased/core';
-import { ExecaCommandRunner, nodeBootFileOps } from '@imgbased/system';
+import { type BootFileOps, bootFiles, type DesiredBootEntry, entryIdForLayer, ManagedBootloader } from '@imgbased/core';
+import { ExecaCommandRunner, FindmntHostInfo, nodeBootFileOps } from '@imgbased/system';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import grubBlsPlugin from '../src/index.js';
 import { grubBlsSettings } from '../src/settings.js';
 
 // Real files on a tmpfs boot partition, checked by grub's own tools: grub-script-check on the menu file
 // (alone and sourced from a grub.cfg), grub-editenv list on the environment block. Needs root (mount).
-const runner = new ExecaCommandRunner({ dryRun: false });
+const runner = new ExecaCommandRunner();
 let work: string;
 let boot: string;
 const id = entryIdForLayer;
@@ -26,13 +19,8 @@ function tool(argv: string[], okExitCodes = [0]) {
   return runner.run({ argv, mutates: false, okExitCodes });
 }
 
-/** The file system type as findmnt reports it (what the host's HostInfo does). */
-const host: Pick<HostInfo, 'filesystemType'> = {
-  async filesystemType(path) {
-    const found = await runner.run({ argv: ['findmnt', '-n', '-o', 'FSTYPE', '--target', path], mutates: false });
-    return found.stdout.trim() || undefined;
-  },
-};
+/** The host's own probe: the file system type (tmpfs here, vfat on a FAT ESP) from findmnt. */
+const host = new FindmntHostInfo(runner);
 
 /** The plugin made through its definition over `ops` (Node's fs, or a wrapper that cuts), run by core. */
 function plugin(ops: BootFileOps = nodeBootFileOps): ManagedBootloader {

@@ -1,14 +1,16 @@
 import {
   blsToBootEntry,
+  bootFiles,
   type DesiredBootEntry,
   entryIdForLayer,
+  ManagedBootloader,
   parseBlsEntry,
   parseBlsFileName,
-  resolveConfig,
 } from '@imgbased/core';
 import { MemoryBootFiles, ScriptedRunner } from '@imgbased/core/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { SystemdBootBootloader, withDefault } from './systemd-boot.js';
+import systemdBootPlugin from './index.js';
+import { systemdBootSettings } from './settings.js';
 
 const ESP = '/efi';
 const ENTRIES = `${ESP}/loader/entries`;
@@ -16,14 +18,13 @@ const FOREIGN = 'title Debian rescue\nversion 6.1\nlinux /rescue/vmlinuz\noption
 
 let files: MemoryBootFiles;
 let runner: ScriptedRunner;
+let fsType: string;
 
-function plugin(tries = 0): SystemdBootBootloader {
-  const config = resolveConfig([
-    { path: 't', sections: { bootloader: { esp_dir: ESP, boot_counting_tries: String(tries) } } },
-  ]);
-  const p = new SystemdBootBootloader(runner, config);
-  p.ops = files;
-  return p;
+/** The plugin made through its definition, with `[bootloader.systemd-boot]` as given, run by ManagedBootloader. */
+function plugin(tries = 0, espDir = ESP): ManagedBootloader {
+  const settings = systemdBootSettings.parse({ esp_dir: espDir, boot_counting_tries: String(tries) });
+  const made = systemdBootPlugin.create({ runner, files: bootFiles(files), bootDir: '/boot', settings });
+  return new ManagedBootloader(made, files, { filesystemType: async () => fsType });
 }
 
 const id = entryIdForLayer;
@@ -43,7 +44,8 @@ function fresh(): void {
 
 beforeEach(() => {
   fresh();
-  runner = new ScriptedRunner().on(['findmnt'], { stdout: 'vfat\n' });
+  runner = new ScriptedRunner({ strict: true }).on(['bootctl'], {});
+  fsType = 'vfat';
 });
 
 async function assertBootable(): Promise<void> {
@@ -55,7 +57,33 @@ async function assertBootable(): Promise<void> {
   }
 }
 
-describe('SystemdBootBootloader', () => {
+describe('the systemd-boot plugin', () => {
+  it('is a bootloader definition named systemd-boot, tried last by auto, with its own settings', () => {
+    expect(systemdBootPlugin).toMatchObject({
+      kind: 'bootloader',
+      name: 'systemd-boot',
+      contractVersion: 1,
+      probeOrder: 30,
+    });
+    expect(systemdBootPlugin.settings).toBe(systemdBootSettings);
+  });
+
+  it('finds the ESP when esp_dir is auto: the first of /efi, /boot/efi, /boot holding loader/', async () => {
+    const root = async () =>
+      systemdBootPlugin
+        .create({ runner, files: bootFiles(files), bootDir: '/boot', settings: systemdBootSettings.parse({}) })
+        .locate();
+    files = new MemoryBootFiles();
+    expect((await root()).root).toBe('/boot/efi');
+    files.dirs.add('/boot/loader');
+    expect((await root()).root).toBe('/boot');
+    files.dirs.add('/boot/efi/loader');
+    expect((await root()).root).toBe('/boot/efi');
+    files.dirs.add('/efi/loader');
+    expect(await root()).toEqual({ root: '/efi', config: '/efi/loader/entries' });
+    expect(await plugin(0, '/boot').detect()).toBe(false);
+  });
+
   it('detects loader.conf on the ESP and declares FAT non-atomic', async () => {
     expect(await plugin().detect()).toBe(true);
     expect(await plugin().capabilities()).toEqual({
@@ -128,11 +156,17 @@ describe('SystemdBootBootloader', () => {
     expect((await p.state()).nextId).toBe(id('B-1-0+2'));
   });
 
-  it('leaves a corrupted configuration byte for byte as it was', async () => {
-    files.files.set(`${ENTRIES}/broken.conf`, 'title x\n\0\0\0');
+  it.each([
+    ['an entry', `${ENTRIES}/broken.conf`, 'title x\n\0\0\0', ENTRIES],
+    ['loader.conf', `${ESP}/loader/loader.conf`, 'timeout 3\n{{{\n', `${ESP}/loader/loader.conf`],
+  ])('leaves a corrupted configuration (%s) byte for byte as it was', async (_what, path, text, named) => {
+    files.files.set(path, text);
     const before = files.snapshot();
     const p = plugin();
-    await expect(p.writeEntries([layer('B-1-0+1', fromHost)])).rejects.toMatchObject({ code: 'E_BOOT_CONFIG_INVALID' });
+    await expect(p.writeEntries([layer('B-1-0+1', fromHost)])).rejects.toMatchObject({
+      code: 'E_BOOT_CONFIG_INVALID',
+      details: { file: named },
+    });
     await expect(p.setDefault('debian-rescue')).rejects.toMatchObject({ code: 'E_BOOT_CONFIG_INVALID' });
     expect(files.snapshot()).toBe(before);
   });
@@ -147,7 +181,10 @@ describe('SystemdBootBootloader', () => {
       files.crashAt = cut;
       const done = await p.writeEntries([layer('B-1-0+2', kept('B-1-0+1'))]).then(
         () => true,
-        () => false,
+        (error: { code?: string }) => {
+          expect(error.code).toBe('E_BOOT_WRITE_FAILED');
+          return false;
+        },
       );
       files.crashAt = Number.POSITIVE_INFINITY;
       await assertBootable();
@@ -157,13 +194,6 @@ describe('SystemdBootBootloader', () => {
       cuts++;
     }
     expect(cuts).toBeGreaterThan(5);
-  });
-
-  it('keeps every other loader.conf line when setting the default', () => {
-    expect(withDefault('timeout 3\ndefault old.conf\neditor no\n', 'new')).toBe(
-      'timeout 3\neditor no\ndefault new.conf\n',
-    );
-    expect(withDefault('', 'new')).toBe('default new.conf\n');
   });
 });
 

@@ -1,13 +1,14 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BootFileOps, type DesiredBootEntry, entryIdForLayer, resolveConfig } from '@imgbased/core';
-import { ExecaCommandRunner } from '@imgbased/system';
+import { type BootFileOps, bootFiles, type DesiredBootEntry, entryIdForLayer, ManagedBootloader } from '@imgbased/core';
+import { ExecaCommandRunner, FindmntHostInfo, nodeBootFileOps } from '@imgbased/system';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SystemdBootBootloader } from '../src/index.js';
+import systemdBootPlugin from '../src/index.js';
+import { systemdBootSettings } from '../src/settings.js';
 
 // Real files on a tmpfs laid out as an ESP, read back by systemd's own bootctl. Needs root (mount).
-const runner = new ExecaCommandRunner({ dryRun: false });
+const runner = new ExecaCommandRunner();
 let work: string;
 let esp: string;
 const id = entryIdForLayer;
@@ -28,10 +29,16 @@ async function bootctl(): Promise<{ entries: Record<string, unknown>[]; defaultT
   return { entries, defaultTitle };
 }
 
-function plugin(tries = 0): SystemdBootBootloader {
-  return new SystemdBootBootloader(
-    runner,
-    resolveConfig([{ path: 't', sections: { bootloader: { esp_dir: esp, boot_counting_tries: String(tries) } } }]),
+/** The host's own probe: the file system type (tmpfs here, vfat on a FAT ESP) from findmnt. */
+const host = new FindmntHostInfo(runner);
+
+/** The plugin made through its definition over `ops` (Node's fs, or a wrapper that cuts), run by core. */
+function plugin(tries = 0, ops: BootFileOps = nodeBootFileOps): ManagedBootloader {
+  const settings = systemdBootSettings.parse({ esp_dir: esp, boot_counting_tries: String(tries) });
+  return new ManagedBootloader(
+    systemdBootPlugin.create({ runner, files: bootFiles(ops), bootDir: '/boot', settings }),
+    ops,
+    host,
   );
 }
 
@@ -122,13 +129,13 @@ describe('systemd-boot on a tmpfs ESP, read by bootctl', () => {
       await tool(['umount', '-l', esp], undefined, [0, 32]);
       await tool(['mount', '-t', 'tmpfs', 'tmpfs', esp]);
       await mkdir(join(esp, 'loader/entries'), { recursive: true });
-      const p = plugin();
-      await p.writeEntries([layer('B-1-0+1', kernel)]);
-      p.ops = cutAt(p.ops, cut);
-      const done = await p.writeEntries([layer('B-1-0+2', kept('B-1-0+1'))]).then(
-        () => true,
-        () => false,
-      );
+      await plugin().writeEntries([layer('B-1-0+1', kernel)]);
+      const done = await plugin(0, cutAt(nodeBootFileOps, cut))
+        .writeEntries([layer('B-1-0+2', kept('B-1-0+1'))])
+        .then(
+          () => true,
+          () => false,
+        );
       const listed = await bootctl();
       expect(listed.entries.length).toBeGreaterThan(0);
       for (const e of listed.entries) {
