@@ -16,14 +16,7 @@ import {
 } from '@imgbased/core';
 import { Ext4Driver } from '@imgbased/fs-ext4';
 import { LvmThinVolumeManager } from '@imgbased/lvm-thin';
-import {
-  ExecaCommandRunner,
-  FindmntHostInfo,
-  LockDirectory,
-  loadConfig,
-  PidFileLock,
-  RunnerOptions,
-} from '@imgbased/system';
+import { ExecaCommandRunner, FindmntHostInfo, LockDirectory, loadConfig, PidFileLock } from '@imgbased/system';
 import {
   type ClassProvider,
   type DependencyContainer,
@@ -59,15 +52,14 @@ export class PerCallBootloaderSelection implements BootloaderSelection {
  * The daemon's composition root, built from the same packages and the same configuration as the CLI's
  * (apps/cli/src/container.ts): the same engine, the same adapters and bootloader plugins, and the same
  * `PidFileLock` in the same `[core] lock_dir`, so the daemon and `imgbase` serialise their changes
- * through one lock file. One container per dry-run flag (the runner carries it); both are built once
- * and kept.
+ * through one lock file. One container serves real and dry runs (a dry run comes with each job's
+ * context); it is built once and kept.
  */
-export async function buildContainer(options: { dryRun: boolean }): Promise<DependencyContainer> {
+export async function buildContainer(): Promise<DependencyContainer> {
   const config = await loadConfig();
   const container = rootContainer.createChildContainer();
   const singleton = { lifecycle: Lifecycle.ContainerScoped };
   container.register(ImgbasedConfig, { useValue: config });
-  container.register(RunnerOptions, { useValue: { dryRun: options.dryRun } });
   container.register(LockDirectory, { useValue: config.core.lock_dir });
   container.register(CommandRunner, { useClass: ExecaCommandRunner }, singleton);
   container.register(VolumeManager, { useClass: LvmThinVolumeManager }, singleton);
@@ -85,13 +77,14 @@ export async function buildContainer(options: { dryRun: boolean }): Promise<Depe
 }
 
 export interface Engines {
+  /** The engine for a job or route; the same one for a dry run, which its context carries. */
   readonly engine: (dryRun: boolean) => ImageEngine;
   readonly runner: CommandRunner;
 }
 
-/** Both engines (real and dry run), and the real command runner (for sd_notify). */
+/** The engine, and the command runner (for sd_notify). */
 export async function createEngines(): Promise<Engines> {
-  const [real, dry] = await Promise.all([buildContainer({ dryRun: false }), buildContainer({ dryRun: true })]);
-  const engines = { false: real.resolve(ImageEngine), true: dry.resolve(ImageEngine) };
-  return { engine: (dryRun) => engines[`${dryRun}`], runner: real.resolve<CommandRunner>(CommandRunner) };
+  const container = await buildContainer();
+  const engine = container.resolve(ImageEngine);
+  return { engine: () => engine, runner: container.resolve<CommandRunner>(CommandRunner) };
 }

@@ -62,6 +62,7 @@ export class JobManager {
     this.jobs.set(job.id, job);
     const context: OperationContext = {
       signal: job.controller.signal,
+      dryRun: request.dryRun ?? false,
       report: (event) => {
         const streamed = { seq: ++job.seq, event };
         if (job.events.length < KEEP_EVENTS) job.events.push(streamed);

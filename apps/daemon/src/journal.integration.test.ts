@@ -30,8 +30,7 @@ const cgroup2 = readFileSync('/proc/self/mounts', 'utf8')
 
 /** Runs commands inside the journal's mount namespace. */
 class InNamespace implements CommandRunner {
-  readonly dryRun = false;
-  private readonly runner = new ExecaCommandRunner({ dryRun: false });
+  private readonly runner = new ExecaCommandRunner();
   constructor(private readonly pid: number) {}
   run(spec: CommandSpec, context?: OperationContext): Promise<CommandResult> {
     return this.runner.run({ ...spec, argv: ['nsenter', '-t', String(this.pid), '-m', '--', ...spec.argv] }, context);

@@ -24,7 +24,6 @@ import {
 
 /** A runner that records what it is given and answers when the test says so. */
 class FakeRunner implements CommandRunner {
-  readonly dryRun = false;
   readonly calls: CommandSpec[] = [];
   gate: Promise<void> | undefined;
   fail: Error | undefined;

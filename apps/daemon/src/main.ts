@@ -34,7 +34,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
   // The log needs no configuration, so it works even when loading the configuration fails.
-  const { log } = daemonLogger(new ExecaCommandRunner({ dryRun: false }), { debug });
+  const { log } = daemonLogger(new ExecaCommandRunner(), { debug });
   try {
     return await serve(socketPath, log);
   } catch (error) {

@@ -10,7 +10,6 @@ import {
   MemoryBootloader,
   MemoryLock,
   MemoryVolumeManager,
-  NullRunner,
   RecordingFilesystem,
 } from '@imgbased/core/testing';
 import type { FastifyInstance } from 'fastify';
@@ -35,14 +34,12 @@ async function setUp(options: { isRoot?: boolean; boot?: MemoryBootloader } = {}
   const volumes = MemoryVolumeManager.thinpHost();
   const filesystem = new GatedFilesystem();
   const lock = new MemoryLock();
-  const engine = new ImageEngine(volumes, filesystem, new FixedHost(), lock, new NullRunner(), options.boot);
-  const dry = new ImageEngine(volumes, filesystem, new FixedHost(), lock, new NullRunner(true), options.boot);
-  const engineOf = (dryRun: boolean) => (dryRun ? dry : engine);
+  const engine = new ImageEngine(volumes, filesystem, new FixedHost(), lock, options.boot);
+  // One engine for real and dry runs: a job's context carries its dry run.
+  const engineOf = () => engine;
   const lines: string[] = [];
   const log = stderrLogger({ write: (l) => lines.push(l) });
-  const jobs = new JobManager((request, context) =>
-    runJobVerb(engineOf(request.dryRun ?? false), request, options.isRoot ?? true, context),
-  );
+  const jobs = new JobManager((request, context) => runJobVerb(engine, request, options.isRoot ?? true, context));
   const app = buildServer({ engine: engineOf, jobs, log });
   // The layout is made without a bootloader (its first entry is the installer's, set below).
   const present = options.boot?.present;
@@ -352,7 +349,7 @@ describe('the boot verbs', () => {
       const id = await client.startJob({ verb: 'boot --set-default', args: { layer: 'Base-1-0+1' } });
       const events: string[] = [];
       for await (const e of client.events(id)) events.push(e.event);
-      expect(events).toEqual(['step', 'end']);
+      expect(events).toEqual(['step', 'step', 'end']); // the change, then the commit
       const job = await client.job(id);
       expect(job).toMatchObject({ verb: 'boot --set-default', args: { layer: 'Base-1-0+1' }, state: 'succeeded' });
       expect(job.outcome).toEqual({
