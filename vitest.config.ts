@@ -33,7 +33,11 @@ export default defineConfig({
           name: 'integration',
           sequence: { groupOrder: 1 },
           setupFiles: ['reflect-metadata'],
-          include: ['{packages,plugins,apps}/*/{src,test}/**/*.integration.test.ts'],
+          include: [
+            '{packages,plugins,apps}/*/{src,test}/**/*.integration.test.ts',
+            // Plugins built outside the workspace (examples/), proven by the testkit like in-tree ones.
+            'examples/*/*.integration.test.ts',
+          ],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },
