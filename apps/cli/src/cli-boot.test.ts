@@ -5,7 +5,6 @@ import {
   MemoryBootloader,
   MemoryLock,
   MemoryVolumeManager,
-  NullRunner,
   RecordingFilesystem,
 } from '@imgbased/core/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -21,15 +20,8 @@ async function imgbase(argv: string[], { isRoot = true } = {}) {
   const code = await runCli(argv, {
     io: { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), isRoot },
     version: '9.9.9',
-    createEngine: async ({ dryRun }) =>
-      new ImageEngine(
-        volumes,
-        new RecordingFilesystem(),
-        new FixedHost(),
-        new MemoryLock(),
-        new NullRunner(dryRun),
-        boot,
-      ),
+    createEngine: async () =>
+      new ImageEngine(volumes, new RecordingFilesystem(), new FixedHost(), new MemoryLock(), boot),
   });
   return { code, stdout, stderr };
 }

@@ -1,5 +1,5 @@
 import { ImageEngine } from '@imgbased/core';
-import { FixedHost, MemoryLock, MemoryVolumeManager, NullRunner, RecordingFilesystem } from '@imgbased/core/testing';
+import { FixedHost, MemoryLock, MemoryVolumeManager, RecordingFilesystem } from '@imgbased/core/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from './cli.js';
 
@@ -15,8 +15,7 @@ async function imgbase(argv: string[], { isRoot = true } = {}) {
   const code = await runCli(argv, {
     io: { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), isRoot },
     version: '9.9.9',
-    createEngine: async ({ dryRun }) =>
-      new ImageEngine(volumes, new RecordingFilesystem(), new FixedHost(), new MemoryLock(), new NullRunner(dryRun)),
+    createEngine: async () => new ImageEngine(volumes, new RecordingFilesystem(), new FixedHost(), new MemoryLock()),
   });
   return { code, stdout, stderr };
 }
