@@ -51,7 +51,7 @@ async function child(subject: Subject, oldBase: string, oldLayer: string, newLay
   await import('reflect-metadata');
   const load = (rel: string) => import(pathToFileURL(path.join(repoRoot, rel)).href);
   const { ExecaCommandRunner } = await load('packages/system/dist/index.js');
-  const runner = new ExecaCommandRunner({ dryRun: false });
+  const runner = new ExecaCommandRunner();
   // The plugin's code is loaded before the clock starts: the carry-over alone is timed.
   const module =
     subject === 'persistence-rsync'

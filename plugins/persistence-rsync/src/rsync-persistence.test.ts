@@ -34,7 +34,7 @@ describe('RsyncPersistence', () => {
   it('runs one rsync that keeps everything, with anchored excludes and the account files left to the merge', async () => {
     const layer = await mkdtemp(join(tmpdir(), 'imgbased-rsync-unit-'));
     await mkdir(join(layer, 'etc'));
-    const runner = new ScriptedRunner(false);
+    const runner = new ScriptedRunner();
     const plugin = new RsyncPersistence(runner);
     const report = await plugin.carryOver(
       { oldBase: '/nonexistent/b', oldLayer: layer, newLayer: '/nonexistent/n' },
