@@ -66,6 +66,28 @@ describe('the monorepo', () => {
     }
   });
 
+  it('keeps every file of the engine at 300 lines or fewer', () => {
+    const engine = path.join(root, 'packages/core/src/engine');
+    const files = readdirSync(engine, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    expect(files.length).toBeGreaterThan(5);
+    for (const file of files) {
+      const lines = readFileSync(path.join(engine, file), 'utf8').trimEnd().split('\n').length;
+      expect(lines, `packages/core/src/engine/${file}`).toBeLessThanOrEqual(300);
+    }
+  });
+
+  it('runs no system command in core: no runner call, no child_process, no execa (test doubles aside)', () => {
+    const src = path.join(root, 'packages/core/src');
+    const files = sourceFiles(src).filter((f) => !path.relative(src, f).startsWith(`testing${path.sep}`));
+    expect(files.length).toBeGreaterThan(20);
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      const where = path.relative(root, file);
+      expect(text, where).not.toMatch(/\b\w*[rR]unner\??\.run\(|\.run\(\s*\{/);
+      expect(text, where).not.toMatch(/(from|import)\s*\(?\s*['"]((node:)?child_process|execa)['"]/);
+    }
+  });
+
   it('gives every DI token its own id', () => {
     const tokens = Object.values(core).filter((v): v is symbol => typeof v === 'symbol');
     expect(tokens.length).toBeGreaterThanOrEqual(7);
