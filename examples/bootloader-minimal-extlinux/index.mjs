@@ -59,7 +59,7 @@ function entryOf(/** @type {string} */ label, /** @type {string[]} */ lines) {
 }
 
 /** Parses extlinux.conf; throws on anything it cannot read (core then refuses to touch the file). */
-export function parse(/** @type {string} */ text) {
+function parse(/** @type {string} */ text) {
   if (text.includes('\0')) throw new Error('binary data in the file');
   /** @type {string[]} */
   const header = [];
