@@ -3,7 +3,7 @@
  * `imgbased`, the daemon: the engine of `imgbase` behind a local HTTP+JSON API on a Unix socket.
  * `buildServer` is exported for tests and embedding; the binary is bin/imgbased.
  */
-export { buildContainer, createEngines, type Engines, PerCallBootloaderSelection } from './container.js';
+export { createEngines, type Engines } from './container.js';
 export { type JobExecutor, JobManager } from './jobs.js';
 export {
   createLogger,
