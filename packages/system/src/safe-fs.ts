@@ -6,18 +6,20 @@ import { constants } from 'node:fs';
 import { lstat, mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UnsafePathError } from '@imgbased/core';
+import { encodePath } from './byte-paths.js';
 
 /**
  * Throws UnsafePathError unless every existing component of `path` (absolute inside the tree at
  * `root`) below the root, up to and excluding the last, is a real directory: nothing is ever written
- * through a symlink. Missing components are allowed when `allowMissing` is set.
+ * through a symlink. Missing components are allowed when `allowMissing` is set. Names are bytes
+ * (decodePath's strings).
  */
 export async function assertRealParents(root: string, path: string, allowMissing = true): Promise<void> {
   const parts = path.split('/').filter(Boolean);
   let current = root;
   for (const part of parts.slice(0, -1)) {
     current = join(current, part);
-    const st = await lstat(current).catch((e: NodeJS.ErrnoException) => {
+    const st = await lstat(encodePath(current)).catch((e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT' && allowMissing) return undefined;
       throw e;
     });
@@ -31,8 +33,8 @@ export async function ensureDirectory(root: string, path: string): Promise<void>
   let current = root;
   for (const part of path.split('/').filter(Boolean)) {
     current = join(current, part);
-    const st = await lstat(current).catch(() => undefined);
-    if (st === undefined) await mkdir(current, { mode: 0o700 });
+    const st = await lstat(encodePath(current)).catch(() => undefined);
+    if (st === undefined) await mkdir(encodePath(current), { mode: 0o700 });
     else if (!st.isDirectory()) throw new UnsafePathError(current, 'not a directory (a symlink?)');
   }
 }
