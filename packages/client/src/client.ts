@@ -8,7 +8,10 @@ import {
   InternalError,
   type KernelArgs,
   type LayoutView,
+  type ReadVerbName,
   type SerializedError,
+  VERBS,
+  type VerbResult,
 } from '@imgbased/core';
 import {
   DEFAULT_SOCKET_PATH,
@@ -48,43 +51,43 @@ export class ImgbasedClient {
   // ---- reading: one call per read verb of imgbase ----
 
   layout(): Promise<LayoutView> {
-    return this.get('/v1/layout');
+    return this.read('layout');
   }
   async bases(): Promise<string[]> {
-    return (await this.get<{ bases: string[] }>('/v1/layout/bases')).bases;
+    return (await this.read('layout --bases')).bases;
   }
   async layers(): Promise<string[]> {
-    return (await this.get<{ layers: string[] }>('/v1/layout/layers')).layers;
+    return (await this.read('layout --layers')).layers;
   }
   freeSpace(): Promise<FreeSpace> {
-    return this.get('/v1/layout/free-space');
+    return this.read('layout --free-space');
   }
   async latestBase(): Promise<string> {
-    return (await this.get<{ base: string }>('/v1/bases/latest')).base;
+    return (await this.read('base --latest')).base;
   }
   async baseOfLayer(layer: string): Promise<string> {
-    return (await this.get<{ base: string }>(`/v1/layers/${encodeURIComponent(layer)}/base`)).base;
+    return (await this.read('base --of-layer', layer)).base;
   }
   async latestLayer(): Promise<string> {
-    return (await this.get<{ layer: string }>('/v1/layers/latest')).layer;
+    return (await this.read('layer --latest')).layer;
   }
   async currentLayer(): Promise<string> {
-    return (await this.get<{ layer: string }>('/v1/layers/current')).layer;
+    return (await this.read('layer --current')).layer;
   }
   async volumePath(name: string): Promise<string> {
-    return (await this.get<{ path: string }>(`/v1/volumes/${encodeURIComponent(name)}/path`)).path;
+    return (await this.read('layer --volume-path', name)).path;
   }
   /** The boot entries (`imgbase boot --list`); `bootloader: null` and no entries when none is present. */
   bootList(): Promise<BootList> {
-    return this.get('/v1/boot/entries');
+    return this.read('boot --list');
   }
   /** The default boot entry and its layer (`imgbase boot --get-default`). */
   bootDefault(): Promise<BootDefault> {
-    return this.get('/v1/boot/default');
+    return this.read('boot --get-default');
   }
   /** The kernel arguments of a layer's boot entry (`imgbase boot --kernel-args LAYER`). */
   kernelArgs(layer: string): Promise<KernelArgs> {
-    return this.get(`/v1/layers/${encodeURIComponent(layer)}/kernel-args`);
+    return this.read('boot --kernel-args', layer);
   }
 
   // ---- changing: jobs ----
@@ -158,6 +161,12 @@ export class ImgbasedClient {
 
   private get<T>(path: string): Promise<T> {
     return this.call('GET', path);
+  }
+
+  /** A read verb, at the GET route core's verb table gives it (`name` fills the route's parameter). */
+  private read<V extends ReadVerbName>(verb: V, name = ''): Promise<VerbResult<V>> {
+    const path = VERBS[verb].http?.path ?? '';
+    return this.get(path.replace(':name', encodeURIComponent(name)));
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
