@@ -7,4 +7,5 @@
 export * from './bootloader/index.js';
 export type { CheckResult, ContractCheck } from './check.js';
 export { type FaultInjectingOps, faultInjectingOps } from './fault-injection.js';
+export * from './persistence/index.js';
 export { snapshotTree } from './tree-snapshot.js';
