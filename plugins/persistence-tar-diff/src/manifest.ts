@@ -2,6 +2,7 @@ import type { Stats } from 'node:fs';
 import { lstat, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CommandRunner, type OperationContext, type PersistenceConflict, UnsafePathError } from '@imgbased/core';
+import { decodePath, encodePath } from '@imgbased/system';
 import type { Change } from './plan.js';
 import { type Entry, inParallel, readXattrs, sha256File, sha256SmallFile, xattrDigest } from './tree.js';
 
@@ -162,7 +163,7 @@ export async function currentState(
   dir: string,
   path: string,
 ): Promise<(EntryState & { mtimeNs: bigint; ctimeNs: bigint }) | undefined> {
-  const full = join(dir, path);
+  const full = encodePath(join(dir, path));
   const st = await lstat(full, { bigint: true }).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
     throw e;
@@ -177,7 +178,7 @@ export async function currentState(
     gid: Number(st.gid),
     size: Number(st.size),
     mtime: `${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`,
-    ...(type === 'l' ? { link: await readlink(full) } : {}),
+    ...(type === 'l' ? { link: decodePath(await readlink(full, { encoding: 'buffer' })) } : {}),
     mtimeNs: ns,
     ctimeNs: st.ctimeNs,
   };

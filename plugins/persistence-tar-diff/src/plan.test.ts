@@ -61,9 +61,13 @@ describe('planCarryOver', () => {
         path: '/etc/d',
         reason: 'deleted by the admin; the new base has 3 other entries in it',
         resolution: 'kept-admin',
+        savedAs: '/etc/d.imgnew',
       },
     ]);
-    expect(kept.deleted).toEqual(['/etc/d', '/etc/d/x', '/etc/d/y', '/etc/d/z', '/etc/d/z/w']);
+    // The admin's deletion stands; the new base's directory, with what the admin did not delete, moves aside.
+    expect(kept.deleted).toEqual(['/etc/d', '/etc/d/x']);
+    expect(kept.remove).toEqual(['/etc/d/x']);
+    expect(kept.keepNew).toEqual(['/etc/d']);
     const took = await planCarryOver({ base, layer, next }, probe(), () => 'take-new-save-admin', new Set());
     expect(took.deleted).toEqual(['/etc/d/x']); // x: unchanged by the new base, so the admin's deletion stands
     expect(took.conflicts.map((c) => c.resolution)).toEqual(['took-new-saved-admin']);
@@ -86,9 +90,15 @@ describe('planCarryOver', () => {
     expect(plan.deleted).toEqual(['/etc/b']);
     expect(plan.keptFromNewBase).toEqual(['/etc/d/x']);
     expect(plan.conflicts).toEqual([
-      { path: '/etc/c', reason: 'metadata changed by the admin, modified by the new base', resolution: 'kept-admin' },
+      {
+        path: '/etc/c',
+        reason: 'metadata changed by the admin, modified by the new base',
+        resolution: 'kept-admin',
+        savedAs: '/etc/c.imgnew',
+      },
     ]);
     expect(plan.remove).toEqual(['/etc/b']);
+    expect(plan.keepNew).toEqual(['/etc/c']);
   });
 
   it('finds xattr-only changes, and ignores a ctime change with nothing else', async () => {
@@ -117,16 +127,27 @@ describe('planCarryOver', () => {
     expect(failed.extract).toEqual([]);
   });
 
-  it('never plans a write below a parent that the new base made a symlink', async () => {
-    const layer = snapshot(base, { '/etc/d/new': entry('f') });
+  it('never plans a write below a parent that the new base made a symlink: saves it below PARENT.imgsave', async () => {
+    const layer = snapshot(base, { '/etc/d/new': entry('f'), '/etc/d/e': entry('d'), '/etc/d/e/f': entry('f') });
     const next = snapshot(base, { '/etc/d': entry('l', { link: '/outside' }), '/etc/d/x': undefined });
     const plan = await planCarryOver({ base, layer, next }, probe(), () => 'keep-admin', new Set());
     expect(plan.extract).toEqual([]);
     expect(plan.conflicts).toEqual([
-      expect.objectContaining({
-        path: '/etc/d/new',
+      {
+        path: '/etc/d/e',
         reason: 'added by the admin, but /etc/d is not a directory in the new base',
-      }),
+        resolution: 'took-new-saved-admin',
+        savedAs: '/etc/d.imgsave/e',
+      },
+      expect.objectContaining({ path: '/etc/d/e/f', savedAs: '/etc/d.imgsave/e/f' }),
+      expect.objectContaining({ path: '/etc/d/new', savedAs: '/etc/d.imgsave/new' }),
+    ]);
+    expect(plan.unplaced).toEqual(new Map([['/etc/d', ['/etc/d', '/etc/d/e', '/etc/d/e/f', '/etc/d/new']]]));
+    const failed = await planCarryOver({ base, layer, next }, probe(), () => 'fail', new Set());
+    expect(failed.conflicts.map((c) => [c.resolution, c.savedAs])).toEqual([
+      ['failed', undefined],
+      ['failed', undefined],
+      ['failed', undefined],
     ]);
   });
 

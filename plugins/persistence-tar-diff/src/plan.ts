@@ -1,21 +1,8 @@
 import type { ConflictPolicy, PersistenceConflict } from '@imgbased/core';
-import { type Entry, inParallel, RecordTree, sameQuick, sameRecord, type Tree } from './tree.js';
+import { type Change, classify, describe, differing, type Probe, quickEqual } from './classify.js';
+import { sameQuick, type Tree } from './tree.js';
 
-/** How one path differs between two trees. */
-export type Change = 'same' | 'added' | 'deleted' | 'modified' | 'metadata';
-
-/** The slow half of a comparison, for entries whose cheap metadata are equal. */
-export interface Probe {
-  /** Regular files: same bytes. */
-  sameContent(left: 'base' | 'layer' | 'new', right: 'base' | 'layer' | 'new', path: string): Promise<boolean>;
-  /** Extended attributes (SELinux label, ACLs, capabilities, user.*) of paths, as comparable strings. */
-  xattrs(tree: 'base' | 'layer' | 'new', paths: readonly string[]): Promise<Map<string, string>>;
-  /**
-   * Told the paths the admin may have changed (a superset of the changes) as soon as they are known: it
-   * may start reading their xattrs in every tree.
-   */
-  changed?(paths: readonly string[]): void;
-}
+export type { Change, Probe } from './classify.js';
 
 export interface PlannedConflict extends PersistenceConflict {}
 
@@ -28,78 +15,20 @@ export interface Plan {
   readonly remove: readonly string[];
   /** Delta members extracted into the new layer (parents first). */
   readonly extract: readonly string[];
-  /** Paths whose admin version is saved as PATH.imgsave. */
+  /** Paths whose admin version is saved beside the new base's as PATH.imgsave (take-new-save-admin). */
   readonly save: readonly string[];
+  /** New-layer paths moved aside as PATH.imgnew before the admin's version takes their place (keep-admin). */
+  readonly keepNew: readonly string[];
+  /**
+   * The admin's paths below a path that the new base made something other than a directory (a symlink,
+   * a file), by that path: what is saved as PATH.imgsave/… (it and the directories down to them, parents
+   * first), since nothing is written through it.
+   */
+  readonly unplaced: ReadonlyMap<string, readonly string[]>;
   readonly copied: readonly string[];
   readonly deleted: readonly string[];
   readonly keptFromNewBase: readonly string[];
   readonly conflicts: readonly PlannedConflict[];
-}
-
-const metaEqual = (a: Entry, b: Entry) => a.type === b.type && a.mode === b.mode && a.uid === b.uid && a.gid === b.gid;
-/** Everything but xattrs and content bytes, for a quick check (like rsync's size + mtime). */
-const quickEqual = (a: Entry, b: Entry) =>
-  metaEqual(a, b) && a.link === b.link && (a.type !== 'f' || (a.size === b.size && a.mtime === b.mtime));
-
-/**
- * Classifies paths between two trees. `clone` enables the fast path of a layer that is a block-level
- * snapshot of its base: an entry with the same inode number, ctime, mtime and size was not touched
- * (any change of content, mode, owner, xattrs or link count moves ctime).
- */
-export async function classify(
-  paths: readonly string[],
-  left: { readonly name: 'base' | 'layer' | 'new'; readonly tree: Tree },
-  right: { readonly name: 'base' | 'layer' | 'new'; readonly tree: Tree },
-  probe: Probe,
-  clone: boolean,
-): Promise<Map<string, Change>> {
-  const out = new Map<string, Change>();
-  const deep: string[] = [];
-  for (const path of paths) {
-    // The fast path of 50,000 untouched entries: one string comparison, nothing parsed.
-    if (clone && sameRecord(left.tree, right.tree, path)) {
-      out.set(path, 'same');
-      continue;
-    }
-    const l = left.tree.get(path);
-    const r = right.tree.get(path);
-    if (l === undefined && r === undefined) out.set(path, 'same');
-    else if (l === undefined) out.set(path, 'added');
-    else if (r === undefined) out.set(path, 'deleted');
-    else if (l.type !== r.type || l.link !== r.link || (l.type === 'f' && l.size !== r.size)) out.set(path, 'modified');
-    else if (clone && l.ino === r.ino && l.ctime === r.ctime && l.mtime === r.mtime && l.size === r.size) {
-      out.set(path, 'same');
-    } else deep.push(path);
-  }
-  // Bytes are compared unless a file kept its size and mtime across different file systems (rsync's quick
-  // check: a package or an editor that changes a file changes its mtime).
-  const files = deep.filter(
-    (p) => left.tree.get(p)!.type === 'f' && (clone || left.tree.get(p)!.mtime !== right.tree.get(p)!.mtime),
-  );
-  const contentSame = new Map<string, boolean>();
-  await inParallel(files, 16, async (p) => {
-    contentSame.set(p, await probe.sameContent(left.name, right.name, p));
-  });
-  const rest = deep.filter((p) => contentSame.get(p) !== false);
-  for (const p of deep) if (contentSame.get(p) === false) out.set(p, 'modified');
-  const [lx, rx] = await Promise.all([probe.xattrs(left.name, rest), probe.xattrs(right.name, rest)]);
-  for (const p of rest) {
-    const same = metaEqual(left.tree.get(p)!, right.tree.get(p)!) && lx.get(p) === rx.get(p);
-    out.set(p, same ? 'same' : 'metadata');
-  }
-  return out;
-}
-
-/**
- * The paths whose raw records (`quick`: quick parts) differ between two trees, or that only one lists.
- * Two listings of find are compared in place, without a lookup table of strings; other trees path by path.
- */
-function differing(a: Tree, b: Tree, quick: boolean): string[] {
-  if (a instanceof RecordTree && b instanceof RecordTree) return a.differing(b, quick);
-  const out: string[] = [];
-  for (const p of a.keys()) if (!(quick ? sameQuick(a, b, p) : sameRecord(a, b, p))) out.push(p);
-  for (const p of b.keys()) if (!a.has(p)) out.push(p);
-  return out;
 }
 
 /** Up to this many candidate paths, their xattrs are read in all three trees before they are classified. */
@@ -145,15 +74,32 @@ export async function planCarryOver(
 
   const apply = new Set<string>();
   const save = new Set<string>();
+  const keepNew = new Set<string>();
   const conflicts = new Map<string, PlannedConflict>();
-  const conflict = (path: string, reason: string) => {
+  /**
+   * Records a conflict under the path's policy; true when the admin's version is to be written. Kept:
+   * the new base's version is moved aside as PATH.imgnew (`aside`: by default when it is no directory);
+   * taken: the admin's is saved as PATH.imgsave (not a directory, nor a deletion).
+   */
+  const conflict = (path: string, reason: string, aside = next.has(path) && next.get(path)!.type !== 'd') => {
     const policy = policyFor(path);
     const resolution = policy === 'keep-admin' ? 'kept-admin' : policy === 'fail' ? 'failed' : 'took-new-saved-admin';
-    const saveIt =
-      resolution === 'took-new-saved-admin' && layer.get(path) !== undefined && layer.get(path)!.type !== 'd';
-    if (saveIt) save.add(path);
-    conflicts.set(path, { path, reason, resolution, ...(saveIt ? { savedAs: `${path}.imgsave` } : {}) });
+    let savedAs: string | undefined;
+    if (resolution === 'took-new-saved-admin' && layer.has(path) && layer.get(path)!.type !== 'd') {
+      save.add(path);
+      savedAs = `${path}.imgsave`;
+    } else if (resolution === 'kept-admin' && aside) {
+      keepNew.add(path);
+      savedAs = `${path}.imgnew`;
+    }
+    conflicts.set(path, { path, reason, resolution, ...(savedAs === undefined ? {} : { savedAs }) });
     return resolution === 'kept-admin';
+  };
+  const forget = (p: string) => {
+    apply.delete(p);
+    save.delete(p);
+    keepNew.delete(p);
+    conflicts.delete(p);
   };
   for (const p of changed) {
     if (onNew.get(p) === 'same') apply.add(p);
@@ -162,7 +108,33 @@ export async function planCarryOver(
       apply.add(p);
   }
 
-  // A directory removed from the new layer (deleted or replaced by the admin) must hold nothing else.
+  // Hard links: every name of an inode that is carried over is carried with it (and checked below).
+  // (The inode index is built only when such a file is carried: it needs every entry of the layer.)
+  let byInode: Map<number, string[]> | undefined;
+  const namesOf = (ino: number): string[] => {
+    if (byInode === undefined) {
+      byInode = new Map();
+      for (const p of layer.keys()) {
+        const r = layer.record?.(p);
+        if (r !== undefined && (r[0] !== 'f' || r.slice(r.lastIndexOf('\0') + 1).split(' ')[1] === '1')) continue;
+        const e = layer.get(p);
+        if (e?.type === 'f' && e.nlink > 1 && !skip.has(p)) byInode.set(e.ino, [...(byInode.get(e.ino) ?? []), p]);
+      }
+    }
+    return byInode.get(ino) ?? [];
+  };
+  const pack = new Set([...changes].filter(([, c]) => c !== 'deleted').map(([p]) => p));
+  for (const p of [...apply]) {
+    const e = layer.get(p);
+    if (e?.type !== 'f' || e.nlink < 2) continue;
+    for (const q of namesOf(e.ino)) {
+      pack.add(q);
+      if (!conflicts.has(q)) apply.add(q);
+    }
+  }
+
+  // A directory removed from the new layer (deleted or replaced by the admin) must hold nothing else:
+  // else a conflict, whose kept-admin resolution moves the new base's directory aside whole.
   // The new layer's paths, sorted once when first needed: those under a directory are one contiguous run.
   let sortedNext: string[] | undefined;
   const under = (dir: string): string[] => {
@@ -184,19 +156,14 @@ export async function planCarryOver(
     if (n?.type !== 'd' || layer.get(p)?.type === 'd') continue;
     const others = under(p).filter((q) => !(apply.has(q) && !layer.has(q)));
     if (others.length > 0) {
-      apply.delete(p);
-      conflicts.delete(p);
-      save.delete(p);
-      if (
-        conflict(p, `${describe(changes.get(p)!)} by the admin; the new base has ${others.length} other entries in it`)
-      ) {
-        apply.add(p);
-        for (const q of others) apply.add(q);
-      }
+      forget(p);
+      const reason = `${describe(changes.get(p)!)} by the admin; the new base has ${others.length} other entries in it`;
+      if (conflict(p, reason, true)) apply.add(p);
     }
   }
 
-  // Never write through a symlink: every parent of what is written must be a real directory.
+  // Never write through a symlink: every parent of what is written must be a real directory. A path
+  // below one the new base made a non-directory is saved below PATH.imgsave/ instead (or fails).
   const isDirAfter = (p: string): boolean => {
     if (apply.has(p)) return layer.get(p)?.type === 'd';
     const n = next.get(p);
@@ -204,50 +171,33 @@ export async function planCarryOver(
   };
   // (What is removed is removed before anything is extracted: its parents are checked as they are now.)
   const isDirNow = (q: string) => next.get(q)?.type === 'd';
+  const unplaced = new Map<string, Set<string>>();
   for (const p of [...apply, ...save]) {
     const removal = apply.has(p) && !layer.has(p);
     if (removal && !next.has(p)) continue;
-    for (let q = parentOf(p); q !== '/'; q = parentOf(q)) {
-      if (!(removal ? isDirNow(q) : isDirAfter(q))) {
-        apply.delete(p);
-        save.delete(p);
-        const policy = policyFor(p);
-        conflicts.set(p, {
-          path: p,
-          reason: `${describe(changes.get(p) ?? 'modified')} by the admin, but ${q} is not a directory in the new base`,
-          resolution: policy === 'fail' ? 'failed' : 'took-new-saved-admin',
-        });
-        break;
-      }
-    }
+    const ancestors: string[] = [];
+    for (let q = parentOf(p); q !== '/'; q = parentOf(q)) ancestors.unshift(q);
+    const blocker = ancestors.find((q) => !(removal ? isDirNow(q) : isDirAfter(q)));
+    if (blocker === undefined) continue;
+    forget(p);
+    const failed = policyFor(p) === 'fail';
+    const saved = !failed && !removal;
+    conflicts.set(p, {
+      path: p,
+      reason: `${describe(changes.get(p) ?? 'modified')} by the admin, but ${blocker} is not a directory in the new base`,
+      resolution: failed ? 'failed' : 'took-new-saved-admin',
+      ...(saved ? { savedAs: `${blocker}.imgsave${p.slice(blocker.length)}` } : {}),
+    });
+    if (!saved) continue;
+    const group = unplaced.get(blocker) ?? new Set([blocker]);
+    for (const q of ancestors.slice(ancestors.indexOf(blocker) + 1)) group.add(q);
+    group.add(p);
+    unplaced.set(blocker, group);
   }
 
-  // Hard links: every name of an inode that is carried over is carried with it.
-  // (The inode index is built only when such a file is carried: it needs every entry of the layer.)
-  let byInode: Map<number, string[]> | undefined;
-  const namesOf = (ino: number): string[] => {
-    if (byInode === undefined) {
-      byInode = new Map();
-      for (const p of layer.keys()) {
-        const r = layer.record?.(p);
-        if (r !== undefined && (r[0] !== 'f' || r.slice(r.lastIndexOf('\0') + 1).split(' ')[1] === '1')) continue;
-        const e = layer.get(p)!;
-        if (e.type === 'f' && e.nlink > 1 && !skip.has(p)) byInode.set(e.ino, [...(byInode.get(e.ino) ?? []), p]);
-      }
-    }
-    return byInode.get(ino) ?? [];
-  };
-  const pack = new Set([...changes].filter(([, c]) => c !== 'deleted').map(([p]) => p));
-  for (const p of [...apply]) {
-    const e = layer.get(p);
-    if (e?.type !== 'f' || e.nlink < 2) continue;
-    for (const q of namesOf(e.ino)) {
-      pack.add(q);
-      if (!conflicts.has(q)) apply.add(q);
-    }
-  }
-
-  const remove = [...apply].filter((p) => next.has(p) && (!layer.has(p) || layer.get(p)!.type !== next.get(p)!.type));
+  const remove = [...apply].filter(
+    (p) => next.has(p) && !keepNew.has(p) && (!layer.has(p) || layer.get(p)!.type !== next.get(p)!.type),
+  );
   const extract = [...apply].filter((p) => layer.has(p)).sort();
   // What the new base changed where the admin did not: a pass over both listings, made when it is first
   // read (the caller reads it while tar streams, so that it costs no time of its own).
@@ -271,6 +221,8 @@ export async function planCarryOver(
     remove: remove.sort(byDepthDesc),
     extract,
     save: [...save].sort(),
+    keepNew: [...keepNew].sort(),
+    unplaced: new Map([...unplaced].map(([b, paths]) => [b, [...paths].sort()])),
     copied: extract,
     deleted: [...apply].filter((p) => !layer.has(p)).sort(),
     get keptFromNewBase() {
@@ -278,14 +230,4 @@ export async function planCarryOver(
     },
     conflicts: [...conflicts.values()].sort((a, b) => (a.path < b.path ? -1 : 1)),
   };
-}
-
-function describe(change: Change): string {
-  return change === 'added'
-    ? 'added'
-    : change === 'deleted'
-      ? 'deleted'
-      : change === 'metadata'
-        ? 'metadata changed'
-        : 'modified';
 }

@@ -26,7 +26,6 @@ function fakeFind(records: string[]): { runner: CommandRunner; calls: CommandSpe
   return {
     calls,
     runner: {
-      dryRun: false,
       run: async (spec) => {
         calls.push(spec);
         // find writes the listing into the file named after -fprintf.
