@@ -18,6 +18,14 @@ export type EngineEvent =
       readonly durationMs: number;
     }
   | { readonly type: 'undo'; readonly message: string }
+  | {
+      /** Bytes done of a long step (download, checksum, copy); total when known. */
+      readonly type: 'progress';
+      readonly step: string;
+      readonly bytes: number;
+      readonly total?: number | undefined;
+      readonly bytesPerSecond?: number | undefined;
+    }
   | { readonly type: 'warning'; readonly message: string };
 
 /** Passed through every call that may take time or touch the system. */

@@ -40,6 +40,9 @@ export const ErrorCodes = [
   'E_UNSAFE_PATH',
   'E_PLUGIN_INVALID',
   'E_PLUGIN_INCOMPATIBLE',
+  'E_IMAGE_CHECKSUM',
+  'E_IMAGE_FORMAT_UNKNOWN',
+  'E_IMAGE_DOWNLOAD',
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];
 
@@ -108,6 +111,9 @@ const USER_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'E_KERNEL_ARG_INVALID',
   'E_PLUGIN_INVALID',
   'E_PLUGIN_INCOMPATIBLE',
+  'E_IMAGE_CHECKSUM',
+  'E_IMAGE_FORMAT_UNKNOWN',
+  'E_IMAGE_DOWNLOAD',
 ]);
 
 function serializeCause(cause: unknown): SerializedError['cause'] {

@@ -1,4 +1,5 @@
 export * from './base.js';
 export * from './boot.js';
 export * from './general.js';
+export * from './image.js';
 export * from './plugins.js';
