@@ -118,6 +118,9 @@ export async function expectBootable(state: BootState, root: string, when: strin
       expect(await isFile(`${root}${entry.initrd}`), `${entry.id}'s initrd ${entry.initrd} exists ${when}`).toBe(true);
     }
   }
+  // A default naming no entry makes the bootloader fall back to an entry of its own choosing. Across
+  // files, that is avoided by listing the new default's entry before naming it, and by removing the
+  // old default's entry only once the default names another.
   expect(
     state.entries.map((e) => e.id),
     `the default (${state.defaultId}) names a listed entry ${when}`,
