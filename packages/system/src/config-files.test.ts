@@ -54,7 +54,12 @@ describe('loadConfigFiles', () => {
       '# a comment\n; another\n[core]\nlock_dir = /run/lock/imgbased\nexperimental = true\n\n[bootloader]\nplugins = grub2, bls\n',
     );
     const config = await loadConfig({ root });
-    expect(config.core).toEqual({ debug: false, experimental: true, lock_dir: '/run/lock/imgbased' });
+    expect(config.core).toEqual({
+      debug: false,
+      experimental: true,
+      lock_dir: '/run/lock/imgbased',
+      plugin_dir: '/usr/lib/imgbased/plugins',
+    });
     expect(config.bootloader.plugins).toEqual(['grub2', 'bls']);
   });
 
