@@ -1,7 +1,9 @@
 import type { ConflictPolicy, PersistencePolicy } from '../contracts/persistence.js';
 
-/** `/etc/` → `/etc`, `etc` → `/etc`; rejects `..` and empty components. */
+/** `/etc/` → `/etc`, `/etc/./ssh` → `/etc/ssh`; rejects relative paths and `..`. */
 export function normalizeTreePath(path: string): string {
+  // A relative path is a mistake in a policy, not a request for the tree's root: refuse it.
+  if (!path.startsWith('/')) throw new Error(`'${path}' is not an absolute path`);
   const parts = path.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.some((p) => p === '..')) throw new Error(`'..' in path '${path}'`);
   return `/${parts.join('/')}`;
