@@ -86,7 +86,8 @@ export interface PersistencePluginDefinition<Settings = unknown> extends PluginD
   create(services: PersistenceServices<Settings>): PersistencePluginInstance;
 }
 
-export type PluginDefinition = BootloaderPluginDefinition<never> | PersistencePluginDefinition<never>;
+/** Any plugin definition, whatever its settings type (`create` is a method, so it takes `unknown` here). */
+export type PluginDefinition = BootloaderPluginDefinition<unknown> | PersistencePluginDefinition<unknown>;
 
 /** Typing helpers for a plugin's default export (identity functions: they only check the shape). */
 export function defineBootloaderPlugin<Settings>(
