@@ -1,8 +1,9 @@
-import { lstat } from 'node:fs/promises';
+import { lstat, mkdtemp, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ACCOUNT_FILES,
-  CommandRunner,
+  type CommandRunner,
+  conflictPolicyFor,
   emit,
   excludeMatcher,
   isUnder,
@@ -16,28 +17,27 @@ import {
   persistedRoots,
   UnsafePathError,
 } from '@imgbased/core';
-import { assertRealParents, planAccountMerges, writeAccountMerges } from '@imgbased/system';
-import { inject, injectable } from 'tsyringe';
+import { assertRealParents, encodePath, nulList, planAccountMerges, writeAccountMerges } from '@imgbased/system';
+import { planRsync } from './rsync-plan.js';
+import { ancestorsOf, typeAt } from './tree-state.js';
 
 /**
- * rsync options: archive (-rlptgoD), hard links, ACLs, xattrs (with SELinux labels and capabilities,
- * as root), sparse files, numeric ids (no name mapping through the running host's passwd), relative
- * paths, `--force` so that a directory the admin replaced by a file or link is replaced, and
- * `--checksum`: the old layer and the new base are different file systems whose files can share size
- * and modification second while their contents differ, which rsync's quick check would take as equal.
+ * How the admin's paths are copied: archive, hard links, ACLs, xattrs, sparse files, numeric ids;
+ * `--ignore-times`: every listed file is written (the plan chose them by content, not by mtime);
+ * `--no-implied-dirs`: the parents of a listed path keep the new base's owner, mode and labels.
  */
-export const RSYNC_OPTIONS = ['-aHAXS', '--checksum', '--numeric-ids', '--relative', '--force', '--8-bit-output'];
+export const RSYNC_COPY = ['-aHAXS', '--numeric-ids', '--ignore-times', '--no-implied-dirs'];
 
 /**
- * Copies the configured paths from the old layer onto the new layer with the real rsync: whatever is
- * in the old layer wins, files only the new base has stay, nothing is deleted. The account databases
- * are merged by name instead (three ways, against the old base).
+ * Carries the admin's changes with the real rsync, three ways: rsync dry runs find what the admin
+ * changed (old layer against old base) and what the new base changed on those paths (old base against
+ * new layer); only the admin's changes are written, and nothing the new base changed elsewhere is
+ * undone. A path both changed follows the conflict policy. The account databases are merged by name.
  */
-@injectable()
 export class RsyncPersistence implements Persistence {
   readonly name = 'rsync';
 
-  constructor(@inject(CommandRunner) private readonly runner: CommandRunner) {}
+  constructor(private readonly runner: CommandRunner) {}
 
   async carryOver(
     trees: PersistenceTrees,
@@ -45,84 +45,113 @@ export class RsyncPersistence implements Persistence {
     options: PersistenceOptions,
     context?: OperationContext,
   ): Promise<PersistenceReport> {
-    const dryRun = options.dryRun || this.runner.dryRun;
+    const dryRun = options.dryRun || context?.dryRun === true;
     const roots = persistedRoots(policy);
     const excluded = excludeMatcher(policy.excludes);
-    for (const root of roots) await assertRealParents(trees.newLayer, root);
-    const sources: string[] = [];
     for (const root of roots) {
       if (root === '/') throw new UnsafePathError(root, 'persisting the whole tree is not supported');
+      await assertRealParents(trees.newLayer, root);
       await assertRealParents(trees.oldLayer, root);
-      if ((await lstat(join(trees.oldLayer, root)).catch(() => undefined)) !== undefined) {
-        sources.push(`${trees.oldLayer.replace(/\/+$/, '')}/.${root}`);
-      }
     }
 
-    // Plan the account merges first: a conflict under `fail` must leave the new layer untouched.
+    // Plan everything first: a conflict under `fail` must leave the new layer untouched.
     const accounts = ACCOUNT_FILES.filter((f) => roots.some((r) => isUnder(f, r)) && !excluded(f));
-    const { merges, conflicts } = await planAccountMerges(trees, policy, accounts);
+    const { merges, conflicts: accountConflicts } = await planAccountMerges(trees, policy, accounts);
+    emit(context, { type: 'step', step: 'persistence.plan', message: `Comparing ${roots.join(', ')} in three trees` });
+    const plan = await planRsync(
+      this.runner,
+      trees,
+      { roots, excludes: [...policy.excludes, ...accounts] },
+      (p) => conflictPolicyFor(policy, p),
+      context,
+    );
+    const conflicts = [...plan.conflicts, ...accountConflicts];
     const failed = conflicts.filter((c) => c.resolution === 'failed');
     if (failed.length > 0) throw new PersistenceConflictError(failed);
 
-    let copied: string[] = [];
-    if (sources.length > 0) {
+    if (!dryRun) {
+      const { oldLayer, newLayer } = trees;
+      // The admin's deletions first (what the admin deleted inside a directory moved aside goes too),
+      // then conflicts kept for the admin: the new base's version is kept beside, as PATH.imgnew.
+      await this.remove(newLayer, plan.remove);
+      for (const p of plan.keepNew) {
+        await assertRealParents(newLayer, p, false);
+        await rename(encodePath(join(newLayer, p)), encodePath(join(newLayer, `${p}.imgnew`)));
+      }
+      // Parents the new layer lacks are copied too (with the admin's owner and mode), never through a link.
+      const copy = new Set(plan.copy);
+      for (const p of plan.copy)
+        for (const q of ancestorsOf(p)) if ((await typeAt(newLayer, q)) === undefined && !excluded(q)) copy.add(q);
       emit(context, {
         type: 'step',
         step: 'persistence.rsync',
-        message: `Copying ${roots.join(', ')} from the old layer`,
+        message: `Copying ${copy.size} paths from the old layer`,
       });
-      const excludes = [...policy.excludes, ...accounts].map((e) => `--exclude=${e}`);
-      const result = await this.runner.run(
-        {
-          argv: [
-            'rsync',
-            ...RSYNC_OPTIONS,
-            ...(dryRun ? ['--dry-run'] : []),
-            '--out-format=%i %n',
-            ...excludes,
-            '--',
-            ...sources,
-            `${trees.newLayer.replace(/\/+$/, '')}/`,
-          ],
-          mutates: !dryRun,
-        },
-        context,
-      );
-      copied = parseItemized(result.stdout);
-    }
-
-    if (!dryRun) {
+      await this.copy(oldLayer, newLayer, [...copy].sort(), context);
+      await this.saveCopies(trees, plan.save, plan.unplaced, context);
       await writeAccountMerges(trees, merges, context);
     }
     return {
       plugin: this.name,
       dryRun,
-      copied,
+      copied: [...plan.copy],
       merged: merges.map((m) => m.file).sort(),
-      keptFromNewBase: [],
-      deleted: [],
+      keptFromNewBase: [...plan.keptFromNewBase],
+      deleted: [...plan.deleted],
       conflicts,
     };
   }
-}
 
-/**
- * The paths rsync changed, from `--out-format='%i %n'` lines (`>f+++++++++ etc/new.conf`,
- * `.f...p..... etc/chmod.conf`, `cL+++++++++ etc/localtime`), absolute, sorted. Directories whose only
- * change is their modification time (`.d..t......`) are left out. rsync prints unusual bytes as `\#ooo`.
- */
-export function parseItemized(stdout: string): string[] {
-  const out = new Set<string>();
-  for (const line of stdout.split('\n')) {
-    const match = /^([<>ch.*][fdLDSh][^ ]*) (.+)$/.exec(line);
-    if (!match) continue;
-    const [, flags, name] = match as unknown as [string, string, string];
-    if (flags[1] === 'd' && /^\.d[.]*t[.]*$/.test(flags)) continue;
-    const path = name
-      .replace(/\/$/, '')
-      .replace(/\\#([0-7]{3})/g, (_m, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
-    if (path === '.' || path === '') continue;
-    out.add(`/${path}`);
+  private async copy(from: string, to: string, paths: readonly string[], context?: OperationContext): Promise<void> {
+    if (paths.length === 0) return;
+    const dir = (tree: string) => `${tree.replace(/\/+$/, '')}/`;
+    await this.runner.run(
+      {
+        argv: ['rsync', ...RSYNC_COPY, '--files-from=-', '--from0', '--', dir(from), dir(to)],
+        input: nulList(paths.map((p) => p.slice(1))),
+        mutates: true,
+      },
+      context,
+    );
   }
-  return [...out].sort();
+
+  /** Removes paths (children first), each after checking that no parent is a symlink (gone with a parent moved aside: done). */
+  private async remove(root: string, paths: readonly string[]): Promise<void> {
+    for (const p of paths) {
+      await assertRealParents(root, p);
+      const target = encodePath(join(root, p));
+      const st = await lstat(target).catch(() => undefined);
+      if (st === undefined) continue;
+      if (st.isDirectory()) await rmdir(target);
+      else await unlink(target);
+    }
+  }
+
+  /**
+   * The admin's versions the new base's won over: PATH.imgsave beside them, and BLOCKER.imgsave/… for
+   * those below a path the new base made a non-directory. Copied by rsync into a staging directory in
+   * the new layer (same file system), then renamed into place.
+   */
+  private async saveCopies(
+    trees: PersistenceTrees,
+    save: readonly string[],
+    unplaced: ReadonlyMap<string, readonly string[]>,
+    context?: OperationContext,
+  ): Promise<void> {
+    const moves = [
+      ...save.map((p) => ({ pack: [p], from: p, to: `${p}.imgsave` })),
+      ...[...unplaced].map(([blocker, pack]) => ({ pack, from: blocker, to: `${blocker}.imgsave` })),
+    ];
+    if (moves.length === 0) return;
+    const staging = await mkdtemp(join(trees.newLayer, '.imgbased-save-'));
+    try {
+      await this.copy(trees.oldLayer, staging, [...new Set(moves.flatMap((m) => m.pack))].sort(), context);
+      for (const move of moves) {
+        await assertRealParents(trees.newLayer, move.to, false);
+        await rename(encodePath(join(staging, move.from)), encodePath(join(trees.newLayer, move.to)));
+      }
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+  }
 }
