@@ -1,8 +1,16 @@
 import type { OperationContext } from '../events.js';
 
-/** What to do with a file that both the admin (old layer vs old base) and the new base changed. */
+/**
+ * What to do with a file that both the admin (old layer vs old base) and the new base changed. Neither
+ * version is lost silently: the losing one is kept beside the winner and the conflict is reported with
+ * its `savedAs`. A change below a path the new base made a non-directory (e.g. a symlink) is never
+ * written through it: the new base's path stays and the admin's entries are saved below `PATH.imgsave/`.
+ */
 export type ConflictPolicy =
-  /** The admin's version wins; the new base's version is dropped (and reported). */
+  /**
+   * The default. The admin's version wins; the new base's version is kept beside it as `NAME.imgnew`
+   * (not for a directory whose only change is its metadata, nor when the new base deleted the file).
+   */
   | 'keep-admin'
   /** The new base's version wins; the admin's version is saved beside it as `NAME.imgsave`. */
   | 'take-new-save-admin'
@@ -48,11 +56,19 @@ export interface PersistenceConflict {
   /** Why it is a conflict, in one line (e.g. `changed on both sides`, `user 'bob' exists in the new base`). */
   readonly reason: string;
   readonly resolution: 'kept-admin' | 'took-new-saved-admin' | 'failed';
-  /** Absolute path in the new layer where the admin's version was saved (take-new-save-admin). */
+  /**
+   * Absolute path in the new layer where the losing version was kept: the new base's (`NAME.imgnew`,
+   * kept-admin) or the admin's (`NAME.imgsave`, or `PARENT.imgsave/…` below a path the new base made a
+   * non-directory; took-new-saved-admin). Absent when there was nothing to keep (a deletion, a
+   * directory's metadata) and under `failed`.
+   */
   readonly savedAs?: string | undefined;
 }
 
-/** Every path is absolute inside the trees (`/etc/hosts`), sorted. */
+/**
+ * Every path is absolute inside the trees (`/etc/hosts`), sorted. A name that is not valid UTF-8 keeps
+ * its bytes: each byte outside valid UTF-8 is the lone surrogate U+DC80..U+DCFF (surrogateescape).
+ */
 export interface PersistenceReport {
   readonly plugin: string;
   readonly dryRun: boolean;
