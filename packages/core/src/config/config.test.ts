@@ -11,6 +11,13 @@ describe('resolveConfig', () => {
       update: { images_to_keep: 2 },
       bootloader: { plugins: ['auto'], boot_dir: '/boot' },
       persistence: { plugins: ['tar-diff'], on_conflict: 'keep-admin' },
+      daemon: {
+        image_dir: '/var/lib/imgbased/images',
+        max_jobs: 4,
+        max_event_streams: 16,
+        connection_timeout: 60,
+        request_timeout: 30,
+      },
       pluginSections: [],
     });
   });

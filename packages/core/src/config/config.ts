@@ -63,6 +63,22 @@ export const ConfigSchema = z.strictObject({
     }),
     {},
   ),
+  /** The daemon (`imgbased`): where API callers' images may be read from, and its limits. */
+  daemon: z.prefault(
+    z.strictObject({
+      /** Images named over the API are read only below this directory (after resolving symlinks). */
+      image_dir: z._default(absolutePath, '/var/lib/imgbased/images'),
+      /** Jobs running at once, dry runs included; more are refused with E_BUSY. */
+      max_jobs: z._default(positiveIntegerText, 4),
+      /** Open event streams (`GET /v1/jobs/ID/events`) at once; more are refused with E_BUSY. */
+      max_event_streams: z._default(positiveIntegerText, 16),
+      /** Seconds a connection may stay idle before the daemon closes it. */
+      connection_timeout: z._default(positiveIntegerText, 60),
+      /** Seconds a client has to send a whole request (headers and body). */
+      request_timeout: z._default(positiveIntegerText, 30),
+    }),
+    {},
+  ),
 });
 
 /** The sections whose nested sections (`[bootloader.NAME]`) belong to plugins. */

@@ -43,6 +43,10 @@ export const ErrorCodes = [
   'E_IMAGE_CHECKSUM',
   'E_IMAGE_FORMAT_UNKNOWN',
   'E_IMAGE_DOWNLOAD',
+  'E_FORBIDDEN',
+  'E_BUSY',
+  'E_SHUTTING_DOWN',
+  'E_IMAGE_OUTSIDE_DIR',
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];
 
@@ -114,6 +118,9 @@ const USER_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'E_IMAGE_CHECKSUM',
   'E_IMAGE_FORMAT_UNKNOWN',
   'E_IMAGE_DOWNLOAD',
+  'E_FORBIDDEN',
+  'E_BUSY',
+  'E_IMAGE_OUTSIDE_DIR',
 ]);
 
 function serializeCause(cause: unknown): SerializedError['cause'] {

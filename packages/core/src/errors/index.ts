@@ -1,5 +1,6 @@
 export * from './base.js';
 export * from './boot.js';
+export * from './daemon.js';
 export * from './general.js';
 export * from './image.js';
 export * from './plugins.js';
