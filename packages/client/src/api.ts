@@ -159,6 +159,8 @@ export function httpStatusOf(code: ErrorCode | string): number {
     case 'E_KERNEL_ARG_INVALID':
       return 400;
     case 'E_NOT_ROOT':
+    case 'E_FORBIDDEN':
+    case 'E_IMAGE_OUTSIDE_DIR':
       return 403;
     case 'E_BASE_NOT_FOUND':
     case 'E_LAYER_NOT_FOUND':
@@ -180,6 +182,10 @@ export function httpStatusOf(code: ErrorCode | string): number {
     case 'E_BOOT_LAST_ENTRY':
     case 'E_BOOT_CONFIG_INVALID':
       return 409;
+    case 'E_BUSY':
+      return 429;
+    case 'E_SHUTTING_DOWN':
+      return 503;
     default:
       return 500;
   }

@@ -46,6 +46,7 @@ export function openApiDocument(): Json {
   });
   const common = {
     '400': errorResponse('E_USAGE (a malformed request), E_NAME_INVALID, E_SIZE_INVALID, E_IMAGE_INVALID'),
+    '403': errorResponse('E_FORBIDDEN: the caller is neither root nor in the group imgbased'),
     '404': errorResponse('E_*_NOT_FOUND, E_NO_LAYOUT, E_NOT_ON_LAYER, or E_USAGE for an unknown route'),
     '500': errorResponse('E_COMMAND_FAILED, E_INTERNAL, …'),
   };
@@ -92,9 +93,13 @@ export function openApiDocument(): Json {
           properties: { jobId: { type: 'string' } },
         }),
         '400': errorResponse('E_USAGE: bad JSON, unknown fields, wrong types'),
-        '403': errorResponse('E_NOT_ROOT: the daemon does not run as root'),
+        '403': errorResponse(
+          'E_NOT_ROOT: the caller (its peer credentials) or the daemon is not root; E_FORBIDDEN: not in the group imgbased; E_IMAGE_OUTSIDE_DIR: an image outside [daemon] image_dir',
+        ),
         '413': errorResponse(`E_USAGE: a body over ${BODY_LIMIT_BYTES} bytes`),
         '415': errorResponse('E_USAGE: a body that is not application/json'),
+        '429': errorResponse('E_BUSY: [daemon] max_jobs jobs (dry runs included) are running already'),
+        '503': errorResponse('E_SHUTTING_DOWN: the daemon has begun to stop'),
       },
     },
   };
@@ -109,7 +114,11 @@ export function openApiDocument(): Json {
       operationId: 'cancelJob',
       summary: 'Cancel a job: its AbortSignal fires, and it undoes what it made (ends `cancelled`, E_CANCELLED)',
       parameters: jobId,
-      responses: { '202': job, '404': errorResponse('E_USAGE: no such job') },
+      responses: {
+        '202': job,
+        '403': errorResponse('E_NOT_ROOT: only root may cancel'),
+        '404': errorResponse('E_USAGE: no such job'),
+      },
     },
   };
   paths['/v1/jobs/{id}/events'] = {
@@ -121,6 +130,7 @@ export function openApiDocument(): Json {
       responses: {
         '200': { description: 'an event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
         '404': errorResponse('E_USAGE: no such job'),
+        '429': errorResponse('E_BUSY: [daemon] max_event_streams streams are open already'),
       },
     },
   };
@@ -171,6 +181,9 @@ function statusTable(): string {
     'E_NO_BOOTLOADER',
     'E_BOOT_UNSUPPORTED',
     'E_COMMAND_FAILED',
+    'E_FORBIDDEN',
+    'E_BUSY',
+    'E_SHUTTING_DOWN',
   ];
   return codes.map((code) => `${code} ${httpStatusOf(code)}`).join(', ');
 }
