@@ -164,7 +164,11 @@ export async function planCarryOver(
 
   // Never write through a symlink: every parent of what is written must be a real directory. A path
   // below one the new base made a non-directory is saved below PATH.imgsave/ instead (or fails).
+  // Directories above the persisted paths (`/srv` of `/srv/app`) are in no listing: they are not the
+  // carry-over's to judge (the writer refuses to write through a symlink there).
+  const listed = (p: string) => base.has(p) || layer.has(p) || next.has(p);
   const isDirAfter = (p: string): boolean => {
+    if (!listed(p)) return true;
     if (apply.has(p)) return layer.get(p)?.type === 'd';
     const n = next.get(p);
     return n === undefined ? layer.get(p)?.type === 'd' && isDirAfter(parentOf(p)) : n.type === 'd';
@@ -176,7 +180,7 @@ export async function planCarryOver(
     const removal = apply.has(p) && !layer.has(p);
     if (removal && !next.has(p)) continue;
     const ancestors: string[] = [];
-    for (let q = parentOf(p); q !== '/'; q = parentOf(q)) ancestors.unshift(q);
+    for (let q = parentOf(p); q !== '/'; q = parentOf(q)) if (listed(q)) ancestors.unshift(q);
     const blocker = ancestors.find((q) => !(removal ? isDirNow(q) : isDirAfter(q)));
     if (blocker === undefined) continue;
     forget(p);
