@@ -1,6 +1,7 @@
 // The binary's entry. `--version` is answered before anything else is loaded, so that scripts
 // polling it pay only for Node's own start; everything else loads the CLI's bundle (main.cjs) through
 // V8's code cache (see code-cache.ts).
+import { pathToFileURL } from 'node:url';
 import { VERSION } from './version.js';
 
 const argv = process.argv.slice(2);
@@ -9,7 +10,11 @@ if (argv.length === 1 && argv[0] === '--version') {
 } else {
   const { loadBundle } = await import('./code-cache.js');
   const bundle = loadBundle<typeof import('./main.js')>(new URL('./main.cjs', import.meta.url));
-  process.exitCode = await bundle.exports.main(argv);
+  // Plugin modules are imported from here, a module Node loaded itself: in code compiled from a V8
+  // code cache, Node 20 loses vm.Script's dynamic import callback ("A dynamic import callback was not
+  // specified"), so an import() inside the bundle would fail exactly when the cache is accepted.
+  const importModule = (file: string) => import(pathToFileURL(file).href) as Promise<Record<string, unknown>>;
+  process.exitCode = await bundle.exports.main(argv, { importModule });
   // The build runs one invocation with this set to write the cache of what it compiled (build.mjs).
   if (process.env.IMGBASED_WRITE_CODE_CACHE === '1') bundle.writeCache();
 }

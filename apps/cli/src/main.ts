@@ -1,10 +1,15 @@
 import 'reflect-metadata';
+import type { ModuleImporter } from '@imgbased/composition';
 import { runCli } from './cli.js';
 import { createEngine } from './container.js';
 import { VERSION } from './version.js';
 
 /** The `imgbase` process: real I/O, Ctrl-C cancels the running operation (which then undoes itself). */
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  /** How plugin modules are imported (the entry's own import(): see entry.ts). */
+  options: { readonly importModule?: ModuleImporter | undefined } = {},
+): Promise<number> {
   const controller = new AbortController();
   const cancel = () => controller.abort(new Error('interrupted'));
   // `on`, not `once`: execa's exit hook re-sends a signal that no listener is left to handle, which
@@ -19,7 +24,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         isRoot: process.getuid?.() === 0,
       },
       version: VERSION,
-      createEngine,
+      createEngine: (engineOptions) => createEngine(engineOptions, options.importModule),
       signal: controller.signal,
     });
   } finally {
