@@ -37,7 +37,7 @@ export async function loadPluginFromDirectory(
       `it is not shipped with imgbased and ${directory} has no ${name}.mjs, ${name}.js or ${name}/index.js`,
     );
   }
-  await assertSafe(name, file);
+  await assertSafe(name, file, directory);
   let module: Record<string, unknown>;
   try {
     module = await importer(file);
@@ -60,10 +60,15 @@ async function isFile(path: string): Promise<boolean> {
   );
 }
 
-async function assertSafe(name: string, file: string): Promise<void> {
+/** The module, every directory between it and the plugin directory, and the plugin directory itself. */
+async function assertSafe(name: string, file: string, pluginDirectory: string): Promise<void> {
   const me = process.getuid?.() ?? 0;
-  const directory = file.slice(0, file.lastIndexOf('/')) || '/';
-  for (const path of [file, directory]) {
+  const paths = [file];
+  for (let dir = file.slice(0, file.lastIndexOf('/')) || '/'; ; dir = dir.slice(0, dir.lastIndexOf('/')) || '/') {
+    paths.push(dir);
+    if (dir === pluginDirectory.replace(/\/+$/, '') || dir === '/' || !dir.startsWith(pluginDirectory)) break;
+  }
+  for (const path of paths) {
     const info = await lstat(path);
     if (info.isSymbolicLink() && path === file) {
       throw new PluginInvalidError(name, `${file} is a symbolic link: install the module itself`);

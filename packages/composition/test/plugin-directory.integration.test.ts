@@ -194,6 +194,16 @@ describe('a plugin the directory cannot give is refused, each with its reason', 
     expect(error.message).toContain(`${pluginDir} is writable by group or others (mode 775)`);
   });
 
+  it('a group-writable plugin directory above NAME/index.mjs: E_PLUGIN_INVALID', async () => {
+    await mkdir(path.join(pluginDir, 'broken'), { mode: 0o755 });
+    await chmod(path.join(pluginDir, 'broken'), 0o755);
+    await install('broken/index.mjs', definitionModule());
+    await chmod(pluginDir, 0o777);
+    const error = await refusal();
+    expect(error.code).toBe('E_PLUGIN_INVALID');
+    expect(error.message).toContain(`${pluginDir} is writable by group or others (mode 777)`);
+  });
+
   it('a symlinked module: E_PLUGIN_INVALID, never imported', async () => {
     const real = path.join(dir, 'elsewhere.mjs');
     await writeFile(real, "throw new Error('imported');\n");
