@@ -5,6 +5,7 @@ import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { buildPeercred } from './build-native.mjs';
 
 // Works from any directory (`node apps/daemon/build.mjs` from the repository's root, or `pnpm build`).
 const here = dirname(fileURLToPath(import.meta.url));
@@ -30,3 +31,6 @@ await build({
   },
   logLevel: 'warning',
 });
+
+// The peer-credentials addon, loaded by the bundle from beside it (dist/peercred.node).
+buildPeercred({ force: true });

@@ -1,10 +1,12 @@
 import { buildContainer } from '@imgbased/composition';
-import { CommandRunner, ImageEngine } from '@imgbased/core';
+import { CommandRunner, ImageEngine, ImgbasedConfig } from '@imgbased/core';
 
 export interface Engines {
   /** The engine for a job or route; the same one for a dry run, which its context carries. */
   readonly engine: (dryRun: boolean) => ImageEngine;
   readonly runner: CommandRunner;
+  /** The configuration the engine was built with (the daemon reads its `[daemon]` section). */
+  readonly config: ImgbasedConfig;
 }
 
 /**
@@ -15,5 +17,9 @@ export interface Engines {
 export async function createEngines(): Promise<Engines> {
   const container = await buildContainer({ bootloaderChoice: 'per-call' });
   const engine = container.resolve(ImageEngine);
-  return { engine: () => engine, runner: container.resolve<CommandRunner>(CommandRunner) };
+  return {
+    engine: () => engine,
+    runner: container.resolve<CommandRunner>(CommandRunner),
+    config: container.resolve<ImgbasedConfig>(ImgbasedConfig),
+  };
 }

@@ -4,7 +4,8 @@
  * `buildServer` is exported for tests and embedding; the binary is bin/imgbased.
  */
 export { createEngines, type Engines } from './container.js';
-export { type JobExecutor, JobManager } from './jobs.js';
+export { confineImage, confineJobImages } from './image-dir.js';
+export { type JobExecutor, type JobFinished, JobManager } from './jobs.js';
 export {
   createLogger,
   daemonLogger,
@@ -20,6 +21,23 @@ export {
   stderrSink,
 } from './log.js';
 export { main } from './main.js';
+export {
+  type Access,
+  accessOf,
+  type Caller,
+  callerFields,
+  loadPeerReader,
+  type PeerCredentials,
+  type PeerReader,
+} from './peer.js';
 export { buildServer, type ServerOptions } from './server.js';
-export { groupId, type ListenTarget, listenTarget, notify, prepareSocketPath, secureSocket } from './systemd.js';
+export {
+  groupId,
+  type ListenTarget,
+  listenTarget,
+  notify,
+  prepareSocketPath,
+  SOCKET_GROUP,
+  secureSocket,
+} from './systemd.js';
 export { readVerb, runJobVerb } from './verbs.js';

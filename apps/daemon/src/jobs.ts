@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Envelope, JobRequest, JobResult, JobState, JobView } from '@imgbased/client';
-import { type EngineEvent, type OperationContext, SCHEMA_VERSION, toImgbasedError } from '@imgbased/core';
+import {
+  BusyError,
+  type EngineEvent,
+  type OperationContext,
+  SCHEMA_VERSION,
+  ShuttingDownError,
+  toImgbasedError,
+} from '@imgbased/core';
+import type { PeerCredentials } from './peer.js';
 
 export type JobExecutor = (request: JobRequest, context: OperationContext) => Promise<JobResult>;
 
@@ -28,7 +36,10 @@ class Job {
   done!: Promise<void>;
   seq = 0;
 
-  constructor(readonly request: JobRequest) {}
+  constructor(
+    readonly request: JobRequest,
+    readonly caller: PeerCredentials | undefined,
+  ) {}
 
   view(): JobView {
     return {
@@ -44,21 +55,31 @@ class Job {
   }
 }
 
+/** Called when a job ends, with who started it (the connection's peer credentials). */
+export type JobFinished = (job: JobView, caller: PeerCredentials | undefined) => void;
+
 /**
  * The daemon's jobs: each changing verb runs as one, at once, with its own AbortController. The daemon
  * does not serialise them itself: the engine takes the operation lock (the CLI's own `PidFileLock`), so
  * a second change while one runs, here or in `imgbase`, fails with E_LOCKED exactly as the CLI would.
+ * At most `maxJobs` run at once, dry runs included (they take no lock, so nothing else bounds them);
+ * once `beginShutdown()` was called, no job is started.
  */
 export class JobManager {
   private readonly jobs = new Map<string, Job>();
+  private shuttingDown = false;
 
   constructor(
     private readonly execute: JobExecutor,
-    private readonly onFinished: (job: JobView) => void = () => undefined,
+    private readonly onFinished: JobFinished = () => undefined,
+    private readonly maxJobs = Number.POSITIVE_INFINITY,
   ) {}
 
-  start(request: JobRequest): JobView {
-    const job = new Job(request);
+  /** Starts a job, or throws E_SHUTTING_DOWN / E_BUSY (nothing started). */
+  start(request: JobRequest, caller?: PeerCredentials): JobView {
+    if (this.shuttingDown) throw new ShuttingDownError();
+    if (this.runningCount >= this.maxJobs) throw new BusyError('jobs', this.maxJobs);
+    const job = new Job(request, caller);
     this.jobs.set(job.id, job);
     const context: OperationContext = {
       signal: job.controller.signal,
@@ -110,12 +131,24 @@ export class JobManager {
     return () => job.listeners.delete(listener);
   }
 
+  get runningCount(): number {
+    let count = 0;
+    for (const job of this.jobs.values()) if (job.state === 'running') count++;
+    return count;
+  }
+
+  /** From now on no job is started (E_SHUTTING_DOWN); running ones go on. */
+  beginShutdown(): void {
+    this.shuttingDown = true;
+  }
+
   get running(): JobView[] {
     return [...this.jobs.values()].filter((j) => j.state === 'running').map((j) => j.view());
   }
 
-  /** Cancels every running job and waits until each has undone its steps and ended. */
+  /** Takes no more jobs, cancels every running job and waits until each has undone its steps and ended. */
   async cancelAll(): Promise<void> {
+    this.beginShutdown();
     const running = [...this.jobs.values()].filter((j) => j.state === 'running');
     for (const job of running) job.controller.abort(new Error('the daemon is stopping'));
     await Promise.all(running.map((j) => j.done));
@@ -128,7 +161,7 @@ export class JobManager {
     const end = { seq: ++job.seq, end: job.view() };
     for (const listener of job.listeners) listener(end);
     job.listeners.clear();
-    this.onFinished(job.view());
+    this.onFinished(job.view(), job.caller);
     const finished = [...this.jobs.values()].filter((j) => j.state !== 'running');
     for (const old of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED))) this.jobs.delete(old.id);
   }

@@ -6,8 +6,9 @@ import { createEngines } from './container.js';
 import { JobManager } from './jobs.js';
 import type { Logger } from './log.js';
 import { daemonLogger } from './log.js';
+import { accessOf, type Caller, callerFields, loadPeerReader } from './peer.js';
 import { buildServer } from './server.js';
-import { listenTarget, notify, prepareSocketPath, secureSocket } from './systemd.js';
+import { groupId, listenTarget, notify, prepareSocketPath, SOCKET_GROUP, secureSocket } from './systemd.js';
 import { runJobVerb } from './verbs.js';
 import { VERSION } from './version.js';
 
@@ -54,25 +55,35 @@ const END_EVENT: Record<Exclude<JobState, 'running'>, string> = {
 };
 
 async function serve(socketPath: string, log: Logger): Promise<number> {
+  // Who calls is decided from each connection's peer credentials: without them, nobody is served.
+  const readPeer = loadPeerReader();
   const engines = await createEngines();
+  const settings = engines.config.daemon;
   const isRoot = process.getuid?.() === 0;
+  const readers = await groupId(SOCKET_GROUP);
   const jobs = new JobManager(
     (request, context) => runJobVerb(engines.engine(request.dryRun ?? false), request, isRoot, context),
-    (job) => {
+    (job, caller) => {
       const error = job.outcome && 'error' in job.outcome ? job.outcome.error : undefined;
       const fields = {
         event: END_EVENT[job.state as Exclude<JobState, 'running'>],
         jobId: job.id,
         verb: job.verb,
         state: job.state,
+        ...(caller ? callerFields(caller) : {}),
         ...(error ? { errorCode: error.code, error } : {}),
       };
       const message = `job ${job.id} ${job.state}: ${job.verb}${error ? `: ${error.message}` : ''}`;
       if (job.state === 'failed') log.warn(message, fields);
       else log.info(message, fields);
     },
+    settings.max_jobs,
   );
-  const app = buildServer({ engine: engines.engine, jobs, log });
+  const callerOf = (socket: Parameters<typeof readPeer>[0]): Caller => {
+    const peer = readPeer(socket);
+    return { ...peer, access: accessOf(peer, readers) };
+  };
+  const app = buildServer({ engine: engines.engine, jobs, log, callerOf, group: SOCKET_GROUP, settings });
   await app.ready();
   const target = listenTarget(process.env, process.pid, socketPath);
   if ('fd' in target) {
@@ -116,6 +127,8 @@ async function serve(socketPath: string, log: Logger): Promise<number> {
     process.on('SIGINT', onSignal);
   });
   const signal = await stopped;
+  // From here on every new job is refused (503 E_SHUTTING_DOWN); reads are still answered.
+  jobs.beginShutdown();
   log.info(`stopping (${signal})`, { event: 'stopping', signal, runningJobs: jobs.running.map((j) => j.id) });
   await notify(engines.runner, process.env, ['--stopping']).catch(() => undefined);
   // Running jobs are cancelled: each undoes what it made, and keeps everything that existed before it.

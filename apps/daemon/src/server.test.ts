@@ -40,7 +40,9 @@ async function setUp(options: { isRoot?: boolean; boot?: MemoryBootloader } = {}
   const lines: string[] = [];
   const log = stderrLogger({ write: (l) => lines.push(l) });
   const jobs = new JobManager((request, context) => runJobVerb(engine, request, options.isRoot ?? true, context));
-  const app = buildServer({ engine: engineOf, jobs, log });
+  // Every request here is root's (the real peer credentials are tested over sockets in access.integration).
+  const callerOf = () => ({ pid: 1, uid: 0, gid: 0, groups: [], access: 'change' as const });
+  const app = buildServer({ engine: engineOf, jobs, log, callerOf });
   // The layout is made without a bootloader (its first entry is the installer's, set below).
   const present = options.boot?.present;
   if (options.boot) options.boot.present = false;

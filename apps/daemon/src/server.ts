@@ -1,21 +1,30 @@
+import type { Socket } from 'node:net';
 import {
   BODY_LIMIT_BYTES,
-  type Envelope,
   HTTP_VERB,
   httpStatusOf,
-  JOB_VERB,
-  JobIdParamJsonSchema,
-  type JobRequest,
-  JobRequestJsonSchema,
   NameParamJsonSchema,
   openApiDocument,
   READ_ROUTES,
 } from '@imgbased/client';
-import { type ImageEngine, ImgbasedError, SCHEMA_VERSION, toImgbasedError, UsageError } from '@imgbased/core';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import {
+  defaultConfig,
+  ForbiddenError,
+  type ImageEngine,
+  type ImgbasedConfig,
+  ImgbasedError,
+  NotRootError,
+  SCHEMA_VERSION,
+  toImgbasedError,
+  UsageError,
+} from '@imgbased/core';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { ReadBatcher } from './coalesce.js';
+import { registerJobRoutes } from './job-routes.js';
 import type { JobManager } from './jobs.js';
 import type { Logger } from './log.js';
+import { type Caller, callerFields } from './peer.js';
+import { failure, send } from './reply.js';
 import { readVerb } from './verbs.js';
 
 export interface ServerOptions {
@@ -23,6 +32,15 @@ export interface ServerOptions {
   readonly engine: (dryRun: boolean) => ImageEngine;
   readonly jobs: JobManager;
   readonly log: Logger;
+  /**
+   * Who is calling, from the connection (its peer credentials, see peer.ts) and what they may do.
+   * Asked once per connection; a throw refuses the request (500), it never lets it through.
+   */
+  readonly callerOf: (socket: Socket) => Caller;
+  /** The group whose members may read (named in E_FORBIDDEN). */
+  readonly group?: string;
+  /** `[daemon]` of the configuration: image directory, limits, timeouts. */
+  readonly settings?: ImgbasedConfig['daemon'];
   readonly bodyLimit?: number;
 }
 
@@ -31,7 +49,14 @@ declare module 'fastify' {
     /** The verb named in the envelope of this route's answers (errors included). */
     verb?: string;
   }
+  interface FastifyRequest {
+    /** The connection's caller, set before anything else looks at the request. */
+    caller?: Caller;
+  }
 }
+
+/** Methods that read; everything else changes (POST a job, DELETE = cancel) and needs root. */
+const READ_METHODS = new Set(['GET', 'HEAD']);
 
 /**
  * The HTTP API: the route table of @imgbased/client, each read route one engine call, changes as jobs.
@@ -42,9 +67,17 @@ declare module 'fastify' {
  */
 export function buildServer(options: ServerOptions): FastifyInstance {
   const { engine, jobs, log } = options;
+  const settings = options.settings ?? defaultConfig().daemon;
+  const requestTimeoutMs = settings.request_timeout * 1000;
   const app = Fastify({
     logger: false,
     bodyLimit: options.bodyLimit ?? BODY_LIMIT_BYTES,
+    // A connection idle this long is closed; a request must arrive whole (headers and body) in
+    // request_timeout, else 408; Node checks these every second (its default: 30 s).
+    connectionTimeout: settings.connection_timeout * 1000,
+    keepAliveTimeout: Math.min(5000, settings.connection_timeout * 1000),
+    requestTimeout: requestTimeoutMs,
+    http: { requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs, connectionsCheckingInterval: 1000 },
     // Refuse what the schemas do not allow, instead of quietly dropping or converting it.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, discriminator: true } },
     onProtoPoisoning: 'error',
@@ -60,6 +93,27 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   // JSON only: a text/plain body is refused with 415 instead of reaching the schema as a string.
   app.removeContentTypeParser('text/plain');
 
+  // Authorisation, first of all (before a body is read): from the connection's peer credentials.
+  const callers = new WeakMap<Socket, Caller>();
+  app.decorateRequest('caller', undefined);
+  app.addHook('onRequest', async (request, reply) => {
+    const socket = request.raw.socket;
+    let caller = callers.get(socket);
+    if (!caller) {
+      caller = options.callerOf(socket);
+      callers.set(socket, caller);
+    }
+    request.caller = caller;
+    const verb = request.routeOptions.config.verb ?? HTTP_VERB;
+    if (caller.access === 'none') {
+      return send(reply, 403, failure(verb, new ForbiddenError(caller.uid, options.group ?? 'imgbased')));
+    }
+    if (caller.access !== 'change' && !READ_METHODS.has(request.method)) {
+      return send(reply, 403, failure(verb, new NotRootError(`${request.method} ${request.routeOptions.url ?? ''}`)));
+    }
+    return undefined;
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     log.debug(`${request.method} ${request.url.slice(0, 200)} ${reply.statusCode}`, {
       event: 'request',
@@ -68,6 +122,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       url: request.url.slice(0, 200),
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime),
+      ...(request.caller ? callerFields(request.caller) : {}),
     });
   });
 
@@ -117,47 +172,13 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     );
   }
 
-  app.post<{ Body: JobRequest }>(
-    '/v1/jobs',
-    { config: { verb: JOB_VERB }, schema: { body: JobRequestJsonSchema } },
-    async (request, reply) => {
-      const job = jobs.start(request.body);
-      log.info(`job ${job.id} started: ${job.verb}${job.dryRun ? ' (dry run)' : ''}`, {
-        event: 'job-started',
-        jobId: job.id,
-        verb: job.verb,
-        args: job.args,
-        dryRun: job.dryRun,
-      });
-      reply.header('location', `/v1/jobs/${job.id}`);
-      return send(reply, 202, { schemaVersion: SCHEMA_VERSION, verb: JOB_VERB, data: { jobId: job.id } });
-    },
-  );
-
-  const jobRoute = { config: { verb: JOB_VERB }, schema: { params: JobIdParamJsonSchema } };
-
-  app.get<{ Params: { id: string } }>('/v1/jobs/:id', jobRoute, async (request, reply) => {
-    const job = jobs.get(request.params.id);
-    if (!job) return noSuchJob(reply, request.params.id);
-    return send(reply, 200, { schemaVersion: SCHEMA_VERSION, verb: JOB_VERB, data: job });
-  });
-
-  app.delete<{ Params: { id: string } }>('/v1/jobs/:id', jobRoute, async (request, reply) => {
-    const job = jobs.cancel(request.params.id);
-    if (!job) return noSuchJob(reply, request.params.id);
-    log.info(`job ${job.id} cancel requested: ${job.verb}`, {
-      event: 'job-cancel-requested',
-      jobId: job.id,
-      verb: job.verb,
-      state: job.state,
-    });
-    return send(reply, 202, { schemaVersion: SCHEMA_VERSION, verb: JOB_VERB, data: job });
-  });
-
-  app.get<{ Params: { id: string } }>('/v1/jobs/:id/events', jobRoute, (request, reply) => {
-    if (!jobs.get(request.params.id)) return noSuchJob(reply, request.params.id);
-    streamEvents(request, reply, jobs);
-    return reply;
+  registerJobRoutes(app, {
+    jobs,
+    log,
+    imageDir: settings.image_dir,
+    maxEventStreams: settings.max_event_streams,
+    heartbeatMs: Math.min(15_000, (settings.connection_timeout * 1000) / 3),
+    callerOf: (request) => request.caller!,
   });
 
   app.get('/v1/openapi.json', async (_request, reply) =>
@@ -165,50 +186,4 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   );
 
   return app;
-}
-
-/** Server-Sent Events: `id: N`, `event: TYPE`, `data: JSON`; the last one is `end`, then the stream closes. */
-function streamEvents(request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, jobs: JobManager) {
-  reply.hijack();
-  const raw = reply.raw;
-  raw.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    connection: 'keep-alive',
-  });
-  let stop: (() => void) | undefined;
-  let ended = false;
-  stop = jobs.follow(request.params.id, (message) => {
-    if (ended) return;
-    if ('end' in message) {
-      raw.write(`id: ${message.seq}\nevent: end\ndata: ${JSON.stringify(message.end)}\n\n`);
-      ended = true;
-      stop?.();
-      raw.end();
-    } else {
-      raw.write(`id: ${message.seq}\nevent: ${message.event.type}\ndata: ${JSON.stringify(message.event)}\n\n`);
-    }
-  });
-  if (ended) stop?.();
-  request.raw.on('close', () => stop?.());
-}
-
-function noSuchJob(reply: FastifyReply, id: string) {
-  return send(
-    reply,
-    404,
-    failure(JOB_VERB, new UsageError(`No job '${id}': jobs are kept until 100 newer ones have ended`)),
-  );
-}
-
-function failure(verb: string, error: ImgbasedError): Envelope {
-  return { schemaVersion: SCHEMA_VERSION, verb, error: error.toJSON() };
-}
-
-/** The CLI's own formatting (apps/cli/src/output.ts): two-space JSON and a final newline. */
-function send(reply: FastifyReply, status: number, envelope: Envelope) {
-  return reply
-    .code(status)
-    .type('application/json; charset=utf-8')
-    .send(`${JSON.stringify(envelope, null, 2)}\n`);
 }

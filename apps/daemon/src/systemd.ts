@@ -46,8 +46,11 @@ export async function prepareSocketPath(path: string): Promise<void> {
   await unlink(path);
 }
 
+/** The group whose members may read through the API (and connect to its socket). */
+export const SOCKET_GROUP = 'imgbased';
+
 /** 0660 root:imgbased when the group exists, else 0600 root only. */
-export async function secureSocket(path: string, group = 'imgbased'): Promise<{ mode: number; gid: number | null }> {
+export async function secureSocket(path: string, group = SOCKET_GROUP): Promise<{ mode: number; gid: number | null }> {
   const gid = await groupId(group);
   if (gid === undefined) {
     await chmod(path, 0o600);
