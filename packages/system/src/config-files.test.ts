@@ -51,12 +51,11 @@ describe('loadConfigFiles', () => {
   it('parses INI with comments and lists', async () => {
     await put(
       'etc/imgbased.conf',
-      '# a comment\n; another\n[core]\nlock_dir = /run/lock/imgbased\nexperimental = true\n\n[bootloader]\nplugins = grub2, bls\n',
+      '# a comment\n; another\n[core]\nlock_dir = /run/lock/imgbased\ndebug = true\n\n[bootloader]\nplugins = grub2, bls\n',
     );
     const config = await loadConfig({ root });
     expect(config.core).toEqual({
-      debug: false,
-      experimental: true,
+      debug: true,
       lock_dir: '/run/lock/imgbased',
       plugin_dir: '/usr/lib/imgbased/plugins',
     });

@@ -7,7 +7,7 @@ import { resolvePluginSettings } from './plugin-settings.js';
 describe('resolveConfig', () => {
   it('gives the original defaults with no files', () => {
     expect(defaultConfig()).toEqual({
-      core: { debug: false, experimental: false, lock_dir: '/run/imgbased', plugin_dir: '/usr/lib/imgbased/plugins' },
+      core: { debug: false, lock_dir: '/run/imgbased', plugin_dir: '/usr/lib/imgbased/plugins' },
       update: { images_to_keep: 2 },
       bootloader: { plugins: ['auto'], boot_dir: '/boot' },
       persistence: { plugins: ['tar-diff'], on_conflict: 'keep-admin' },

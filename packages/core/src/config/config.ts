@@ -31,13 +31,14 @@ const MOVED_SETTINGS: Readonly<Record<string, string>> = {
   'bootloader.grub_mode': 'moved to [bootloader.grub-bls] mode',
   'bootloader.esp_dir': 'moved to [bootloader.systemd-boot] esp_dir',
   'bootloader.boot_counting_tries': 'moved to [bootloader.systemd-boot] boot_counting_tries',
+  'core.experimental': 'removed: it had no effect',
 };
 
 export const ConfigSchema = z.strictObject({
   core: z.prefault(
     z.strictObject({
+      /** `imgbase` shows every step and command unless told otherwise, as with --debug. */
       debug: z._default(booleanText, false),
-      experimental: z._default(booleanText, false),
       lock_dir: z._default(absolutePath, '/run/imgbased'),
       /** Where plugins that did not ship with imgbased are loaded from, when the configuration names them. */
       plugin_dir: z._default(absolutePath, '/usr/lib/imgbased/plugins'),
