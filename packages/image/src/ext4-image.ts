@@ -1,0 +1,72 @@
+import { type CommandRunner, ImageInvalidError, type OperationContext } from '@imgbased/core';
+import { checked, lastLine } from './format-checks.js';
+import type { ImageTree } from './image-tree.js';
+
+export interface Ext4ImageFacts {
+  /** The file system's size: the smallest device it installs onto. */
+  readonly fileSystemBytes: number;
+  /** Its blocks in use (metadata included): what `e2image -ra` writes. */
+  readonly usedBytes: number;
+}
+
+/**
+ * Reads an ext4 image's superblock (`dumpe2fs -h`) and checks the whole file system read-only
+ * (`e2fsck -f -n`, a few seconds for a GiB): a damaged image is refused before anything is made.
+ */
+export async function checkExt4Image(
+  runner: CommandRunner,
+  image: string,
+  context?: OperationContext,
+): Promise<Ext4ImageFacts> {
+  const header = await checked(image, 'dumpe2fs cannot read its superblock', () =>
+    runner.run({ argv: ['dumpe2fs', '-h', image], mutates: false }, context),
+  );
+  const field = (name: string) => {
+    const value = new RegExp(`^${name}:\\s+(\\d+)\\s*$`, 'm').exec(header.stdout)?.[1];
+    if (value === undefined) throw new ImageInvalidError(image, `its superblock gives no '${name}'`);
+    return Number(value);
+  };
+  const blockSize = field('Block size');
+  const blockCount = field('Block count');
+  const freeBlocks = field('Free blocks');
+  // e2fsck -n answers "no" to every question and opens the image read-only: exit 0 only when clean.
+  // It tells the problems on stdout, its banner and operational errors on stderr.
+  const fsck = await runner.run(
+    { argv: ['e2fsck', '-f', '-n', image], mutates: false, okExitCodes: [0, 1, 2, 4, 8, 12, 16, 32, 128] },
+    context,
+  );
+  if (fsck.exitCode !== 0) {
+    const problem = firstProblem(fsck.stdout) ?? lastLine(fsck.stderr) ?? `exit code ${fsck.exitCode}`;
+    throw new ImageInvalidError(image, `e2fsck -n finds its file system damaged: ${problem}`);
+  }
+  return { fileSystemBytes: blockCount * blockSize, usedBytes: (blockCount - freeBlocks) * blockSize };
+}
+
+/** An ext4 image's tree through debugfs, which reads the image file without mounting it. */
+export function ext4Tree(runner: CommandRunner, image: string, context?: OperationContext): ImageTree {
+  const debugfs = async (request: string) =>
+    (await runner.run({ argv: ['debugfs', '-R', request, image], mutates: false }, context)).stdout;
+  return {
+    async entry(path) {
+      // debugfs splits its request on blanks unless quoted, and has no escape for a quote itself.
+      if (/["\n]/.test(path)) return undefined;
+      const stat = await debugfs(`stat "${path}"`);
+      const type = /^Inode:\s+\d+\s+Type:\s+(\w+)/m.exec(stat)?.[1];
+      if (type === undefined) return undefined;
+      if (type !== 'symlink') return { type: type === 'regular' ? 'file' : type === 'directory' ? 'dir' : 'other' };
+      // A short target lives in the inode ("fast"); a longer one in a block, which `cat` prints.
+      const fast = /^Fast link dest: "(.*)"$/m.exec(stat)?.[1];
+      return { type: 'link', target: fast ?? (await debugfs(`cat "${path}"`)) };
+    },
+    read: (path) => debugfs(`cat "${path}"`),
+  };
+}
+
+/** e2fsck's first complaint, without the answer `-n` gave to its question ("Fix? no"). */
+export function firstProblem(stdout: string): string | undefined {
+  return stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .find((line) => line !== '' && !/^Pass \d/.test(line) && !/^e2fsck \d/.test(line))
+    ?.replace(/\s+[\w ]+\? no$/, '');
+}

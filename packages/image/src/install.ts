@@ -1,0 +1,105 @@
+import { readFile, realpath, statfs } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { CommandRunner, FilesystemDriver, ImageInfo, OperationContext } from '@imgbased/core';
+import { ProgressReporter, withSampledProgress } from './progress.js';
+import { LIVEIMG_ROOTFS, withSquashfsMounted } from './squashfs-image.js';
+import { tarCompressionFlags } from './tar-image.js';
+
+/** See ImageInstaller.install. */
+export async function installImage(
+  runner: CommandRunner,
+  filesystems: FilesystemDriver,
+  image: ImageInfo,
+  device: string,
+  context?: OperationContext,
+): Promise<void> {
+  const reporter = new ProgressReporter(context, 'install', image.dataBytes);
+  const measured = async <T>(sample: () => Promise<() => Promise<number>>, work: () => Promise<T>) =>
+    context?.dryRun ? work() : withSampledProgress(reporter, await sample(), work);
+
+  switch (image.format) {
+    case 'ext4':
+      // e2image writes the used blocks only; the driver then grows the file system to the device.
+      await measured(
+        () => deviceWrites(device),
+        () => filesystems.writeImage(image.path, device, context),
+      );
+      return;
+    case 'liveimg':
+      await withSquashfsMounted(
+        runner,
+        image.path,
+        (directory) =>
+          measured(
+            () => deviceWrites(device),
+            () => filesystems.writeImage(join(directory, LIVEIMG_ROOTFS), device, context),
+          ),
+        context,
+      );
+      return;
+    case 'squashfs':
+    case 'tar': {
+      await filesystems.create(device, {}, context);
+      const argv = (directory: string) =>
+        image.format === 'squashfs' ? unsquashfsArgv(image.path, directory) : tarArgv(image, directory);
+      await filesystems.withMounted(
+        device,
+        { readOnly: false },
+        (directory) =>
+          measured(
+            () => usedBytes(directory),
+            () => runner.run({ argv: argv(directory), mutates: true }, context),
+          ),
+        context,
+      );
+      return;
+    }
+  }
+}
+
+/**
+ * Into the (fresh, mounted) root: xattrs (SELinux labels among them), hard links, holes of sparse
+ * files and owners as stored. A file that cannot be written fully fails the install (exit 2).
+ */
+export function unsquashfsArgv(image: string, directory: string): string[] {
+  return ['unsquashfs', '-no-progress', '-force', '-xattrs', '-dest', directory, image];
+}
+
+/** Owners by number, permissions, xattrs of every namespace, ACLs, SELinux labels; sparse members stay sparse. */
+export function tarArgv(image: ImageInfo, directory: string): string[] {
+  return [
+    'tar',
+    '-x',
+    ...tarCompressionFlags(image.compression ?? 'none'),
+    '-f',
+    image.path,
+    '-C',
+    directory,
+    '--xattrs',
+    '--xattrs-include=*',
+    '--acls',
+    '--selinux',
+    '--sparse',
+    '--numeric-owner',
+    '--same-permissions',
+    '--same-owner',
+  ];
+}
+
+/** Bytes written to a block device since the call: the kernel's counter of sectors written. */
+async function deviceWrites(device: string): Promise<() => Promise<number>> {
+  const counter = `/sys/class/block/${basename(await realpath(device))}/stat`;
+  const sectors = async () => Number((await readFile(counter, 'utf8')).trim().split(/\s+/)[6]);
+  const before = await sectors();
+  return async () => ((await sectors()) - before) * 512;
+}
+
+/** Bytes a mounted file system took since the call (ext4 counts delayed allocations as used). */
+async function usedBytes(directory: string): Promise<() => Promise<number>> {
+  const used = async () => {
+    const stats = await statfs(directory);
+    return (stats.blocks - stats.bfree) * stats.bsize;
+  };
+  const before = await used();
+  return async () => (await used()) - before;
+}
