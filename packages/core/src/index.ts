@@ -14,6 +14,7 @@ export * from './events.js';
 export * from './layout/layout.js';
 export * from './layout/schema.js';
 export * from './layout/tags.js';
+export * from './layout/update-schema.js';
 export * from './naming/nvr.js';
 export * from './naming/rpmvercmp.js';
 export * from './persistence/index.js';

@@ -9,6 +9,7 @@ export {
   lvchangeActivationArgv,
   lvchangePropertiesArgv,
   lvcreateArgv,
+  lvextendMetadataArgv,
   lvremoveArgv,
   vgchangeTagsArgv,
 } from './lvm-thin-volume-manager.js';

@@ -338,4 +338,21 @@ describe('LvmThinVolumeManager', () => {
       expect(runner.calls).toEqual([]);
     });
   });
+
+  describe('extendPoolMetadata', () => {
+    it('grows the pool metadata with one lvextend --poolmetadatasize in bytes', async () => {
+      const { runner, lvm } = setup();
+      await lvm.extendPoolMetadata({ vg: 'onn', name: 'pool00' }, 2 ** 30);
+      expect(runner.calls).toEqual([
+        { argv: ['lvm', 'lvextend', '--yes', '--poolmetadatasize', '1073741824b', 'onn/pool00'], mutates: true },
+      ]);
+    });
+
+    it('refuses a size that is not a positive whole number, running nothing', async () => {
+      const { runner, lvm } = setup();
+      await expect(lvm.extendPoolMetadata({ vg: 'onn', name: 'pool00' }, 0)).rejects.toBeInstanceOf(SizeInvalidError);
+      await expect(lvm.extendPoolMetadata({ vg: 'onn', name: 'pool00' }, 1.5)).rejects.toBeInstanceOf(SizeInvalidError);
+      expect(runner.calls).toEqual([]);
+    });
+  });
 });

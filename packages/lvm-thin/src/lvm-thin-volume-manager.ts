@@ -114,6 +114,14 @@ export function vgchangeTagsArgv(vg: string, change: GroupChange): string[] | un
   return options.length === 0 ? undefined : ['lvm', 'vgchange', ...options, vg];
 }
 
+/** Grows a thin pool's metadata to `sizeBytes` (lvm grows the spare metadata volume with it). */
+export function lvextendMetadataArgv(pool: VolumeRef, sizeBytes: number): string[] {
+  if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0) {
+    throw new SizeInvalidError(String(sizeBytes), 'pool metadata needs a whole, positive number of bytes');
+  }
+  return ['lvm', 'lvextend', '--yes', '--poolmetadatasize', `${sizeBytes}b`, lvName(pool)];
+}
+
 export function lvremoveArgv(target: VolumeRef): string[] {
   return ['lvm', 'lvremove', '--yes', lvName(target)];
 }
@@ -183,6 +191,10 @@ export class LvmThinVolumeManager implements VolumeManager {
 
   async remove(target: VolumeRef, context?: OperationContext): Promise<void> {
     await this.mutate(lvremoveArgv(target), context);
+  }
+
+  async extendPoolMetadata(pool: VolumeRef, sizeBytes: number, context?: OperationContext): Promise<void> {
+    await this.mutate(lvextendMetadataArgv(pool, sizeBytes), context);
   }
 
   private async changeProperties(

@@ -148,6 +148,7 @@ function toVolume(row: LvsRow): ThinVolume {
     active: attr[4] === 'a',
     device: major !== undefined && minor !== undefined && major >= 0 && minor >= 0 ? { major, minor } : undefined,
     segmentType: row.segtype,
+    ...(row.segtype === 'thin' && row.data_percent.trim() !== '' ? { dataPercent: percent(row, 'data_percent') } : {}),
   };
 }
 

@@ -18,6 +18,11 @@ export interface HostInfo {
   listDirectory(path: string, context?: OperationContext): Promise<string[]>;
   /** The type of the file system holding `path` (`ext4`, `vfat`…); undefined when it cannot be told. */
   filesystemType(path: string, context?: OperationContext): Promise<string | undefined>;
+  /**
+   * Free and total bytes of the file system holding `path` (statfs); undefined when it cannot be told.
+   * Optional: without it, an update's space plan does not check the boot partition.
+   */
+  spaceOf?(path: string, context?: OperationContext): Promise<{ freeBytes: number; sizeBytes: number } | undefined>;
 }
 export const HostInfo = Symbol.for('imgbased.HostInfo');
 

@@ -20,6 +20,8 @@ export interface ThinVolume extends VolumeRef {
   /** Kernel device numbers while active, to match a mounted root against a volume. */
   readonly device: { readonly major: number; readonly minor: number } | undefined;
   readonly segmentType: string;
+  /** A thin volume's mapped share of its size, in percent, while active; undefined when not told. */
+  readonly dataPercent?: number | undefined;
 }
 
 export interface ThinPool extends VolumeRef {
@@ -85,6 +87,11 @@ export interface VolumeManager {
     context?: OperationContext,
   ): Promise<void>;
   remove(target: VolumeRef, context?: OperationContext): Promise<void>;
+  /**
+   * Grows a thin pool's metadata volume to `sizeBytes` (from the volume group's free space; LVM grows
+   * the spare metadata volume with it). Metadata never shrinks: an update does not undo this.
+   */
+  extendPoolMetadata(pool: VolumeRef, sizeBytes: number, context?: OperationContext): Promise<void>;
 }
 export const VolumeManager = Symbol.for('imgbased.VolumeManager');
 

@@ -1,7 +1,10 @@
 import { inject, injectable } from 'tsyringe';
+import { ImgbasedConfig } from '../config/config.js';
 import { BootloaderSelection } from '../contracts/bootloader.js';
 import { FilesystemDriver } from '../contracts/filesystem.js';
 import { HostInfo, OperationLock } from '../contracts/host.js';
+import { ImageInstaller, ImageSource } from '../contracts/image.js';
+import { PersistenceSelection } from '../contracts/plugin.js';
 import { VolumeManager } from '../contracts/volume-manager.js';
 import type { OperationContext } from '../events.js';
 import type {
@@ -16,15 +19,37 @@ import type {
   LayerView,
   LayoutView,
 } from '../layout/schema.js';
+import type { PinChange, RollbackResult, UpdateResult } from '../layout/update-schema.js';
 import { BootEntries } from './boot-entries.js';
 import { BootVerbs } from './boot-verbs.js';
 import { ChangePath } from './change-path.js';
 import { LayoutQueries } from './layout-queries.js';
 import { Lifecycle } from './lifecycle.js';
-import type { AddBaseRequest, AddLayerRequest, InitLayoutRequest, KernelArgsEdit } from './requests.js';
+import { Pins } from './pins.js';
+import { HostRecovery } from './recovery.js';
+import type { RecoveryPlan } from './recovery-plan.js';
+import type {
+  AddBaseRequest,
+  AddLayerRequest,
+  InitLayoutRequest,
+  KernelArgsEdit,
+  RollbackRequest,
+  UpdateRequest,
+} from './requests.js';
+import { Rollback } from './rollback.js';
+import { Update } from './update.js';
+import { UpdateSteps } from './update-steps.js';
 import { VolumeSteps } from './volume-steps.js';
 
-export type { AddBaseRequest, AddLayerRequest, InitLayoutRequest, KernelArgsEdit } from './requests.js';
+export type { RecoveryPlan, RecoveryStep } from './recovery-plan.js';
+export type {
+  AddBaseRequest,
+  AddLayerRequest,
+  InitLayoutRequest,
+  KernelArgsEdit,
+  RollbackRequest,
+  UpdateRequest,
+} from './requests.js';
 
 /**
  * The one engine behind every front end. It never prints, never exits and runs no command itself: it
@@ -38,6 +63,11 @@ export class ImageEngine {
   private readonly queries: LayoutQueries;
   private readonly lifecycle: Lifecycle;
   private readonly boot: BootVerbs;
+  private readonly recovery: HostRecovery;
+  private readonly volumes: VolumeManager;
+  private readonly updater: Update;
+  private readonly rollbacks: Rollback;
+  private readonly pins: Pins;
 
   constructor(
     @inject(VolumeManager) volumes: VolumeManager,
@@ -45,12 +75,28 @@ export class ImageEngine {
     @inject(HostInfo) host: HostInfo,
     @inject(OperationLock) lock: OperationLock,
     @inject(BootloaderSelection, { isOptional: true }) bootloaders?: BootloaderSelection,
+    @inject(PersistenceSelection, { isOptional: true }) persistence?: PersistenceSelection,
+    @inject(ImageSource, { isOptional: true }) images?: ImageSource,
+    @inject(ImageInstaller, { isOptional: true }) installer?: ImageInstaller,
+    @inject(ImgbasedConfig, { isOptional: true }) config?: ImgbasedConfig,
   ) {
-    const path = new ChangePath(volumes, lock);
-    const entries = new BootEntries(filesystem, host, bootloaders);
+    this.volumes = volumes;
+    this.recovery = new HostRecovery(volumes, filesystem, bootloaders);
+    const path = new ChangePath(volumes, lock, this.recovery);
+    const entries = new BootEntries(filesystem, host, bootloaders, volumes);
+    const steps = new VolumeSteps(volumes, filesystem, host);
     this.queries = new LayoutQueries(volumes, host);
-    this.lifecycle = new Lifecycle(path, new VolumeSteps(volumes, filesystem, host), entries, filesystem, host);
+    this.lifecycle = new Lifecycle(path, steps, entries, filesystem, host);
     this.boot = new BootVerbs(path, this.queries, entries);
+    const updateSteps = new UpdateSteps(volumes, filesystem, host, entries, persistence);
+    this.updater = new Update(path, volumes, steps, entries, updateSteps, host, {
+      images,
+      installer,
+      imagesToKeep: config?.update.images_to_keep ?? 2,
+      bootDir: config?.bootloader.boot_dir ?? '/boot',
+    });
+    this.rollbacks = new Rollback(path, entries, host);
+    this.pins = new Pins(path, volumes);
   }
 
   // ---- reading ----
@@ -86,6 +132,15 @@ export class ImageEngine {
     return this.queries.freeSpace(context);
   }
 
+  /**
+   * What recovery would repair now (the next changing verb does it first): leftover mounts, boot
+   * entries, default, one-shot and boot files of layers that are not committed, half-made volumes.
+   * Reads only; takes no lock, so a live operation's own half-made state may show.
+   */
+  async recoveryPlan(context: OperationContext = {}): Promise<RecoveryPlan> {
+    return this.recovery.plan(await this.volumes.report(context), context);
+  }
+
   // ---- changing ----
 
   /** Tags the volume group and pool of `from`, and makes the first base (a snapshot of it) and its first layer. */
@@ -106,6 +161,23 @@ export class ImageEngine {
   /** A new writable layer, with its boot entry: a thin snapshot of a layer, or of a base's newest layer. */
   addLayer(request: AddLayerRequest = {}, context: OperationContext = {}): Promise<ChangeResult> {
     return this.lifecycle.addLayer(request, context);
+  }
+
+  /** Keeps a base from garbage collection (`pinned`), or lets it go again. */
+  pinBase(name: string, pinned: boolean, context: OperationContext = {}): Promise<PinChange> {
+    return this.pins.setPinned(name, pinned, context);
+  }
+
+  // ---- updates ----
+
+  /** Installs an image as a new base, carries the admin's state into its first layer, boots it next (see Update). */
+  update(request: UpdateRequest, context: OperationContext = {}): Promise<UpdateResult> {
+    return this.updater.update(request, context);
+  }
+
+  /** The default boot entry goes back to the previous base's newest layer, or to `request.to`. */
+  rollback(request: RollbackRequest = {}, context: OperationContext = {}): Promise<RollbackResult> {
+    return this.rollbacks.rollback(request, context);
   }
 
   // ---- boot entries ----

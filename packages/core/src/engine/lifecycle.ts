@@ -16,6 +16,7 @@ import { formatLayerName, nextLayerIndex, parseNvr, validateVolumeName } from '.
 import type { BootEntries } from './boot-entries.js';
 import { type ChangePath, step } from './change-path.js';
 import { findByDevice, pickLayerSource, requireLayout } from './layout-lookups.js';
+import { removeBaseSafely } from './remove-base.js';
 import type { AddBaseRequest, AddLayerRequest, InitLayoutRequest } from './requests.js';
 import type { VolumeSteps } from './volume-steps.js';
 
@@ -60,8 +61,9 @@ export class Lifecycle {
       });
       await this.steps.protectBase(tx, { vg: source.vg, name: nvr });
       await this.steps.makeLayer(tx, result, { vg: source.vg, name: nvr }, layerName);
-      await this.boot.addBootEntry(tx, result, source.vg, layerName, source.name);
+      // Settling the group commits the init; the entry's default move (a commit step too) comes after it.
       this.steps.settleGroup(tx, source.vg);
+      await this.boot.addBootEntry(tx, result, source.vg, layerName, source.name);
     });
   }
 
@@ -116,19 +118,7 @@ export class Lifecycle {
       const root = await this.host.mountedRoot(tx.context);
       const running = root.device && findByDevice(base.layers, report, root.device);
       if (running) throw new BaseInUseError(name, running.name);
-      await this.boot.removeBootEntries(
-        tx,
-        result,
-        base.layers.map((l) => l.name),
-      );
-      // Newest layer first, the base last: whatever point this stops at, what is left is a valid layout.
-      for (const layer of [...base.layers].reverse()) {
-        tx.checkpoint('base --remove');
-        step(tx, 'remove', `Removing layer ${layer.name}`);
-        await this.steps.remove(tx, result, { vg: layout.vg, name: layer.name });
-      }
-      step(tx, 'remove', `Removing base ${name}`);
-      await this.steps.remove(tx, result, { vg: layout.vg, name });
+      await removeBaseSafely(tx, result, this.steps, this.boot, layout.vg, base, 'base --remove');
     });
   }
 

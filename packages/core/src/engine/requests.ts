@@ -22,3 +22,24 @@ export interface KernelArgsEdit {
   readonly append?: readonly string[];
   readonly delete?: readonly string[];
 }
+
+/** `imgbase update`: install IMAGE as a new base, carry the admin's state over, boot it next. */
+export interface UpdateRequest {
+  /** A local file or an http(s):// URL. */
+  readonly image: string;
+  readonly nvr?: string | undefined;
+  readonly format?: 'auto' | 'ext4' | 'squashfs' | 'tar' | undefined;
+  /** Hex SHA-256 the image must have (else an `IMAGE.sha256` beside it, when there is one). */
+  readonly sha256?: string | undefined;
+  /** The layer whose state is carried over (default: the running layer, else the newest). */
+  readonly from?: string | undefined;
+  /** Bases to keep after the update (default `[update] images_to_keep`). */
+  readonly keep?: number | undefined;
+  /** Where a URL is downloaded to (default /var/tmp/imgbased). */
+  readonly downloadDirectory?: string | undefined;
+}
+
+/** `imgbase rollback`: the default entry becomes LAYER, or the newest layer of the base before the default one. */
+export interface RollbackRequest {
+  readonly to?: string | undefined;
+}

@@ -47,6 +47,8 @@ export const ErrorCodes = [
   'E_BUSY',
   'E_SHUTTING_DOWN',
   'E_IMAGE_OUTSIDE_DIR',
+  'E_NO_SPACE',
+  'E_NO_ROLLBACK_TARGET',
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];
 
@@ -121,6 +123,8 @@ const USER_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'E_FORBIDDEN',
   'E_BUSY',
   'E_IMAGE_OUTSIDE_DIR',
+  'E_NO_SPACE',
+  'E_NO_ROLLBACK_TARGET',
 ]);
 
 function serializeCause(cause: unknown): SerializedError['cause'] {

@@ -4,3 +4,4 @@ export * from './daemon.js';
 export * from './general.js';
 export * from './image.js';
 export * from './plugins.js';
+export * from './update.js';

@@ -33,7 +33,14 @@ export function readLayout(report: StorageReport): LayoutView | undefined {
   const bases: (BaseView & { parsed: Nvr })[] = [];
   for (const volume of settled.filter((v) => v.tags.includes(Tags.base))) {
     const parsed = tryParse(() => parseNvr(volume.name));
-    if (parsed) bases.push({ ...volumeFields(volume), nvr: parsed, layers: [], parsed });
+    if (parsed)
+      bases.push({
+        ...volumeFields(volume),
+        nvr: parsed,
+        pinned: volume.tags.includes(Tags.pinned),
+        layers: [],
+        parsed,
+      });
   }
   bases.sort((a, b) => compareNvr(a.parsed, b.parsed));
 

@@ -27,7 +27,12 @@ const VolumeFields = {
 export const LayerViewSchema = z.object({ ...VolumeFields, base: z.string(), index: z.int().check(z.minimum(1)) });
 export type LayerView = z.infer<typeof LayerViewSchema>;
 
-export const BaseViewSchema = z.object({ ...VolumeFields, nvr: NvrSchema, layers: z.array(LayerViewSchema) });
+export const BaseViewSchema = z.object({
+  ...VolumeFields,
+  nvr: NvrSchema,
+  pinned: described(z.boolean(), 'garbage collection keeps it (imgbase base --pin)'),
+  layers: z.array(LayerViewSchema),
+});
 export type BaseView = z.infer<typeof BaseViewSchema>;
 
 export const PoolViewSchema = z.object({

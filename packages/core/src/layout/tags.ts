@@ -14,4 +14,6 @@ export const Tags = {
    * killed), and the next mutating operation removes it.
    */
   pending: 'imgbased:pending',
+  /** A base garbage collection never removes (`imgbase base --pin NVR`). */
+  pinned: 'imgbased:pinned',
 } as const;

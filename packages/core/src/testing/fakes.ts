@@ -63,6 +63,11 @@ export class FixedHost implements HostInfo {
   async listDirectory(path: string): Promise<string[]> {
     return [...(this.directories[path] ?? [])];
   }
+  /** Free and total bytes by mount point; a path not here cannot be told (undefined). */
+  spaces: Record<string, { freeBytes: number; sizeBytes: number }> = {};
+  async spaceOf(path: string): Promise<{ freeBytes: number; sizeBytes: number } | undefined> {
+    return this.spaces[path];
+  }
   async filesystemType(path: string): Promise<string | undefined> {
     const match = Object.keys(this.filesystems)
       .filter((p) => path === p || path.startsWith(`${p.replace(/\/$/, '')}/`))

@@ -2,5 +2,7 @@
 export * from './fakes.js';
 export * from './memory-boot-files.js';
 export * from './memory-bootloader.js';
+export * from './memory-images.js';
 export * from './memory-volumes.js';
 export * from './scripted-runner.js';
+export * from './update-host.js';

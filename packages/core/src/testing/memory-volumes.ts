@@ -24,7 +24,9 @@ export class MemoryVolumeManager implements VolumeManager {
   readonly log: string[] = [];
   private nextMinor = 10;
   /** Makes the next call of this operation fail, to test undo paths. */
-  failNext: { operation: 'create' | 'change' | 'remove' | 'changeGroup'; error: Error } | undefined;
+  failNext:
+    | { operation: 'create' | 'change' | 'remove' | 'changeGroup' | 'extendPoolMetadata'; error: Error }
+    | undefined;
 
   /** A group with a thin pool and a thin root volume, as `autopart --type=thinp` leaves a host. */
   static thinpHost(vg = 'onn'): MemoryVolumeManager {
@@ -140,6 +142,21 @@ export class MemoryVolumeManager implements VolumeManager {
     if (index < 0) throw new InternalError(`no volume ${target.name}`);
     this.log.push(`remove ${target.vg}/${target.name}`);
     this.volumes.splice(index, 1);
+  }
+
+  async extendPoolMetadata(pool: VolumeRef, sizeBytes: number, _context?: OperationContext): Promise<void> {
+    this.maybeFail('extendPoolMetadata');
+    const found = this.pools.find((p) => p.vg === pool.vg && p.name === pool.name);
+    const group = this.groups.find((g) => g.name === pool.vg);
+    if (!found || !group) throw new InternalError(`no pool ${pool.vg}/${pool.name}`);
+    const grow = sizeBytes - found.metadataSizeBytes;
+    // LVM grows the spare metadata volume too: twice the growth comes out of the group.
+    if (grow <= 0 || 2 * grow > group.freeBytes)
+      throw new InternalError(`cannot grow ${pool.name} metadata by ${grow}`);
+    this.log.push(`extendPoolMetadata ${pool.vg}/${pool.name} ${sizeBytes}`);
+    found.metadataPercent = (found.metadataPercent * found.metadataSizeBytes) / sizeBytes;
+    found.metadataSizeBytes = sizeBytes;
+    group.freeBytes -= 2 * grow;
   }
 
   private maybeFail(operation: NonNullable<MemoryVolumeManager['failNext']>['operation']): void {

@@ -32,3 +32,15 @@ export const EditKernelArgsArgs = z.strictObject({
   append: z.optional(kernelArgs('arguments to add (key=value replaces the key’s value)')),
   delete: z.optional(kernelArgs('arguments to take out (a bare key takes every value)')),
 });
+export const UpdateArgs = z.strictObject({
+  image: described(pathText, 'an image file on the host, or an http(s):// URL'),
+  nvr: z.optional(described(nameText, 'the new base’s NVR (default: the image’s os-release, else its file name)')),
+  format: z.optional(z.enum(['auto', 'ext4', 'squashfs', 'tar'])),
+  sha256: z.optional(described(z.string().check(z.regex(/^[0-9a-fA-F]{64}$/)), 'the image’s SHA-256, in hex')),
+  from: z.optional(described(nameText, 'the layer whose state is carried over (default: the running layer)')),
+  keep: z.optional(described(z.int().check(z.minimum(1), z.maximum(1000)), 'bases kept after the update')),
+});
+export const RollbackArgs = z.strictObject({
+  to: z.optional(described(nameText, 'the layer to boot by default (default: the previous base’s newest)')),
+});
+export const PinBaseArgs = z.strictObject({ name: nameText });

@@ -11,6 +11,7 @@ import type {
   LayerView,
   LayoutView,
 } from '../layout/schema.js';
+import type { PinChange, RollbackResult, UpdateResult } from '../layout/update-schema.js';
 
 /**
  * The engine calls the verb table makes: a structural port, so that the table needs no engine class
@@ -33,6 +34,19 @@ export interface VerbEngine {
     context?: OperationContext,
   ): Promise<ChangeResult>;
   removeBase(name: string, context?: OperationContext): Promise<ChangeResult>;
+  pinBase(name: string, pinned: boolean, context?: OperationContext): Promise<PinChange>;
+  update(
+    request: {
+      readonly image: string;
+      readonly nvr?: string | undefined;
+      readonly format?: 'auto' | 'ext4' | 'squashfs' | 'tar' | undefined;
+      readonly sha256?: string | undefined;
+      readonly from?: string | undefined;
+      readonly keep?: number | undefined;
+    },
+    context?: OperationContext,
+  ): Promise<UpdateResult>;
+  rollback(request: { readonly to?: string | undefined }, context?: OperationContext): Promise<RollbackResult>;
   addLayer(request: { readonly from?: string | undefined }, context?: OperationContext): Promise<ChangeResult>;
   bootList(context?: OperationContext): Promise<BootList>;
   bootDefault(context?: OperationContext): Promise<BootDefault>;

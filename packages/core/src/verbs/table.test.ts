@@ -37,6 +37,8 @@ const SAMPLE_ARGS: { [V in VerbName]: VerbArgs<V> } = {
   'layout --init': { nvr: 'Base-1-0' },
   'base --add': { nvr: 'Base-2-0', size: '1G', image: '/tmp/root.img' },
   'base --remove': { name: 'Base-1-0' },
+  'base --pin': { name: 'Base-1-0' },
+  'base --unpin': { name: 'Base-1-0' },
   'base --latest': {},
   'base --of-layer': { name: 'Base-1-0+1' },
   'layer --add': {},
@@ -50,6 +52,8 @@ const SAMPLE_ARGS: { [V in VerbName]: VerbArgs<V> } = {
   'boot --next': { layer: 'Base-1-0+2' },
   'boot --kernel-args': { name: 'Base-1-0+1' },
   'boot --edit-kernel-args': { layer: 'Base-1-0+1', append: ['quiet'] },
+  update: { image: '/var/tmp/Node-2-0.squashfs', keep: 3, from: 'Base-1-0+1' },
+  rollback: { to: 'Base-1-0+1' },
 };
 
 describe('the verb table', () => {
@@ -73,6 +77,8 @@ describe('the verb table', () => {
       'layout --init': [['initLayout', { nvr: 'Base-1-0', from: '/' }]],
       'base --add': [['addBase', { nvr: 'Base-2-0', sizeBytes: 1024 ** 3, image: '/tmp/root.img' }]],
       'base --remove': [['removeBase', 'Base-1-0']],
+      'base --pin': [['pinBase', 'Base-1-0', true]],
+      'base --unpin': [['pinBase', 'Base-1-0', false]],
       'base --latest': [['latestBase']],
       'base --of-layer': [['baseOfLayer', 'Base-1-0+1']],
       'layer --add': [['addLayer', { from: undefined }]],
@@ -86,6 +92,20 @@ describe('the verb table', () => {
       'boot --next': [['setNextBoot', 'Base-1-0+2']],
       'boot --kernel-args': [['kernelArgs', 'Base-1-0+1']],
       'boot --edit-kernel-args': [['editKernelArgs', 'Base-1-0+1', { append: ['quiet'], delete: undefined }]],
+      update: [
+        [
+          'update',
+          {
+            image: '/var/tmp/Node-2-0.squashfs',
+            nvr: undefined,
+            format: undefined,
+            sha256: undefined,
+            from: 'Base-1-0+1',
+            keep: 3,
+          },
+        ],
+      ],
+      rollback: [['rollback', { to: 'Base-1-0+1' }]],
     });
     expect(answers).toMatchObject({
       'layout --bases': { bases: ['Base-1-0', 'Base-2-0'] },

@@ -11,6 +11,7 @@ import {
   LayoutViewSchema,
   NameResultSchema,
 } from '../layout/schema.js';
+import { PinChangeSchema, RollbackResultSchema, UpdateResultSchema } from '../layout/update-schema.js';
 import { parseSize } from '../naming/nvr.js';
 import {
   AddBaseArgs,
@@ -20,7 +21,10 @@ import {
   LayerArg,
   NameArg,
   NoArgs,
+  PinBaseArgs,
   RemoveBaseArgs,
+  RollbackArgs,
+  UpdateArgs,
 } from './args.js';
 import type { VerbEngine } from './engine-port.js';
 import { defineVerb, type VerbDefinition } from './verb.js';
@@ -88,6 +92,20 @@ export const VERBS = {
     args: RemoveBaseArgs,
     result: ChangeResultSchema,
     run: (engine, args, context) => engine.removeBase(args.name, context),
+  }),
+  'base --pin': defineVerb({
+    kind: 'change',
+    summary: 'Keep a base from garbage collection',
+    args: PinBaseArgs,
+    result: PinChangeSchema,
+    run: (engine, args, context) => engine.pinBase(args.name, true, context),
+  }),
+  'base --unpin': defineVerb({
+    kind: 'change',
+    summary: 'Let garbage collection remove a pinned base again',
+    args: PinBaseArgs,
+    result: PinChangeSchema,
+    run: (engine, args, context) => engine.pinBase(args.name, false, context),
   }),
   'base --latest': defineVerb({
     kind: 'read',
@@ -189,6 +207,31 @@ export const VERBS = {
     result: KernelArgsChangeSchema,
     run: (engine, args, context) =>
       engine.editKernelArgs(args.layer, { append: args.append, delete: args.delete }, context),
+  }),
+  update: defineVerb({
+    kind: 'change',
+    summary: 'Install an image as a new base, carry the admin’s state over into its first layer, boot it next',
+    args: UpdateArgs,
+    result: UpdateResultSchema,
+    run: (engine, args, context) =>
+      engine.update(
+        {
+          image: args.image,
+          nvr: args.nvr,
+          format: args.format,
+          sha256: args.sha256,
+          from: args.from,
+          keep: args.keep,
+        },
+        context,
+      ),
+  }),
+  rollback: defineVerb({
+    kind: 'change',
+    summary: 'Boot the previous base’s newest layer (or a given layer) by default',
+    args: RollbackArgs,
+    result: RollbackResultSchema,
+    run: (engine, args, context) => engine.rollback({ to: args.to }, context),
   }),
 } as const satisfies Record<string, VerbDefinition>;
 

@@ -1,0 +1,216 @@
+import { composeKernelArgs, desiredFromInstalled, entryIdForLayer, entryTitle, findKernel } from '../boot/entries.js';
+import type { DesiredBootEntry } from '../contracts/bootloader.js';
+import type { FilesystemDriver } from '../contracts/filesystem.js';
+import type { HostInfo } from '../contracts/host.js';
+import type { PersistenceReport } from '../contracts/persistence.js';
+import type { PersistenceSelection } from '../contracts/plugin.js';
+import { type VolumeManager, volumePath } from '../contracts/volume-manager.js';
+import { emit } from '../events.js';
+import type { PersistenceReportView, UpdateResult } from '../layout/update-schema.js';
+import { type BootEntries, keptEntries } from './boot-entries.js';
+import { step } from './change-path.js';
+import type { Transaction } from './transaction.js';
+
+export interface CarryOverTrees {
+  readonly vg: string;
+  readonly oldBase: string;
+  readonly oldLayer: string;
+  readonly newLayer: string;
+  /** The old base was active already (bases normally are not): left active afterwards. */
+  readonly oldBaseActive: boolean;
+}
+
+/** How a new layer's entry is chosen to boot: by default now; a trial boot (one-shot) is a later issue. */
+export type BootChoice = 'default';
+
+export interface UpdateBoot {
+  readonly record: UpdateResult['boot'];
+  /** The layer the next boot starts, when known. */
+  readonly bootsNext: string | null;
+}
+
+/** The update's own steps past the volumes: the carry-over of the admin's state, and the new layer's entry. */
+export class UpdateSteps {
+  constructor(
+    private readonly volumes: VolumeManager,
+    private readonly filesystem: FilesystemDriver,
+    private readonly host: HostInfo,
+    private readonly boot: BootEntries,
+    private readonly persistence: PersistenceSelection | undefined,
+  ) {}
+
+  /**
+   * Runs the configured persistence plugins in order, the old base and old layer mounted read-only and
+   * the new layer read-write. A conflict fails the update only under `on_conflict = fail` (the plugin
+   * throws). A dry run mounts nothing and names what would run.
+   */
+  async carryOver(tx: Transaction, trees: CarryOverTrees): Promise<PersistenceReportView[]> {
+    const configured = (await this.persistence?.select(tx.context)) ?? [];
+    if (configured.length === 0) {
+      emit(tx.context, {
+        type: 'warning',
+        message: `no persistence plugin is configured: nothing of ${trees.oldLayer} is carried over`,
+      });
+      return [];
+    }
+    if (tx.context.dryRun) {
+      for (const c of configured)
+        step(tx, 'persist', `Would carry ${c.policy.paths.join(', ')} over from ${trees.oldLayer} with ${c.name}`);
+      return configured.map((c) =>
+        reportView({
+          plugin: c.name,
+          dryRun: true,
+          copied: [],
+          merged: [],
+          keptFromNewBase: [],
+          deleted: [],
+          conflicts: [],
+        }),
+      );
+    }
+    const dev = (name: string) => volumePath({ vg: trees.vg, name });
+    const oldBase = { vg: trees.vg, name: trees.oldBase };
+    // A base is inactive (activation skip): active for the carry-over only, read-only as it always is.
+    if (!trees.oldBaseActive) await this.volumes.change(oldBase, { active: true }, tx.context);
+    try {
+      return await this.filesystem.withMounted(
+        dev(trees.oldBase),
+        { readOnly: true },
+        (baseDir) =>
+          this.filesystem.withMounted(
+            dev(trees.oldLayer),
+            { readOnly: true },
+            (layerDir) =>
+              this.filesystem.withMounted(
+                dev(trees.newLayer),
+                { readOnly: false },
+                async (newDir) => {
+                  const reports: PersistenceReportView[] = [];
+                  for (const c of configured) {
+                    tx.checkpoint('update');
+                    step(
+                      tx,
+                      'persist',
+                      `Carrying ${c.policy.paths.join(', ')} over from ${trees.oldLayer} (${c.name})`,
+                    );
+                    const report = await c.persistence.carryOver(
+                      { oldBase: baseDir, oldLayer: layerDir, newLayer: newDir },
+                      c.policy,
+                      { dryRun: false },
+                      tx.context,
+                    );
+                    for (const conflict of report.conflicts)
+                      emit(tx.context, {
+                        type: 'warning',
+                        message: `conflict: ${conflict.path}: ${conflict.reason} (${conflict.resolution}${conflict.savedAs ? `, other version in ${conflict.savedAs}` : ''})`,
+                      });
+                    reports.push(reportView(report));
+                  }
+                  return reports;
+                },
+                tx.context,
+              ),
+            tx.context,
+          ),
+        tx.context,
+      );
+    } finally {
+      if (!trees.oldBaseActive)
+        await this.volumes.change(oldBase, { active: false }, { ...tx.context, signal: undefined });
+    }
+  }
+
+  /**
+   * Writes the new layer's entry: the newest kernel of the new image's /boot, with the kernel arguments
+   * of the source layer's entry (an admin's console=…, say) recomposed for the new layer; made the
+   * default. An image without a kernel boots the source entry's kernel (with a warning). No bootloader,
+   * or no kernel at all: no entry, and a warning says so.
+   */
+  async bootEntry(tx: Transaction, vg: string, layer: string, source: string, choice: BootChoice): Promise<UpdateBoot> {
+    const bootloader = await this.boot.bootloader(tx.context);
+    if (!bootloader) {
+      emit(tx.context, { type: 'warning', message: `no bootloader found: no boot entry was written for ${layer}` });
+      return { record: undefined, bootsNext: null };
+    }
+    if (tx.context.dryRun) {
+      step(tx, 'boot', `Would write the ${bootloader.name} boot entry of ${layer} and boot it by default`);
+      return { record: undefined, bootsNext: layer };
+    }
+    tx.checkpoint('update');
+    const state = await bootloader.state(tx.context);
+    const own = keptEntries(state);
+    const from = state.entries.find((e) => e.layer === source);
+    const write = async (entry: DesiredBootEntry) => {
+      step(tx, 'boot', `Writing the ${bootloader.name} boot entry of ${layer}`);
+      const { atomic } = await bootloader.writeEntries([...own, entry], {}, tx.context);
+      tx.onUndo(`remove the boot entry of ${layer}`, async (c) => {
+        await bootloader.writeEntries(own, {}, c);
+      });
+      return atomic;
+    };
+    let atomic = await this.filesystem.withMounted(
+      volumePath({ vg, name: layer }),
+      { readOnly: true },
+      async (dir) => {
+        const kernel = findKernel(await this.host.listDirectory(`${dir}/boot`, tx.context));
+        if (kernel === undefined) return undefined;
+        return write({
+          layer,
+          title: entryTitle(layer, kernel.version),
+          version: kernel.version,
+          options: composeKernelArgs({ layerArgs: from?.options ?? [], vg, layer }),
+          files: {
+            kernel: `${dir}/boot/${kernel.kernel}`,
+            initrd: kernel.initrd === undefined ? undefined : `${dir}/boot/${kernel.initrd}`,
+          },
+        });
+      },
+      tx.context,
+    );
+    if (atomic === undefined) {
+      if (!from) {
+        emit(tx.context, {
+          type: 'warning',
+          message: `no kernel in the new image’s /boot and no entry of ${source}: no boot entry was written for ${layer}`,
+        });
+        const current = state.entries.find((e) => e.id === state.defaultId);
+        return { record: undefined, bootsNext: current?.layer ?? null };
+      }
+      emit(tx.context, {
+        type: 'warning',
+        message: `no kernel in the new image’s /boot: ${layer} boots the kernel of ${source}`,
+      });
+      atomic = await write(desiredFromInstalled(from, layer, vg));
+    }
+    const id = entryIdForLayer(layer);
+    // Trial boots (the issue "Trial boots") will point the one-shot at `id` here instead, and make it the
+    // default only once the new layer has booted.
+    if (choice === 'default' && state.defaultId !== id) {
+      const previous = state.defaultId;
+      atomic = (await bootloader.setDefault(id, tx.context)).atomic && atomic;
+      if (previous !== undefined && state.entries.some((e) => e.id === previous)) {
+        tx.onUndo(`make ${previous} the default again`, async (c) => {
+          await bootloader.setDefault(previous, c);
+        });
+      }
+    }
+    return { record: { bootloader: bootloader.name, added: [id], removed: [], atomic }, bootsNext: layer };
+  }
+}
+
+function reportView(report: PersistenceReport): PersistenceReportView {
+  return {
+    plugin: report.plugin,
+    copied: [...report.copied],
+    merged: [...report.merged],
+    keptFromNewBase: [...report.keptFromNewBase],
+    deleted: [...report.deleted],
+    conflicts: report.conflicts.map((c) => ({
+      path: c.path,
+      reason: c.reason,
+      resolution: c.resolution,
+      savedAs: c.savedAs ?? null,
+    })),
+    delta: report.delta ?? null,
+  };
+}
