@@ -9,6 +9,7 @@ import {
 } from '@imgbased/core';
 import { type Command, Option } from 'commander';
 import { bootChanged, bootListed, changed, kernelArgsChanged, lines, type Outcome, oneLine } from './human.js';
+import { pinChanged, rolledBack, updated } from './human-update.js';
 import { layoutTree } from './output.js';
 
 /** The operation context of one invocation, with the verb table at hand. */
@@ -24,8 +25,11 @@ export interface VerbContext extends OperationContext {
 export type Handler = (options: Record<string, unknown>, context: VerbContext) => Promise<Outcome>;
 
 export interface CommandKit {
-  /** The options every command has (and --dry-run for those with changing verbs). */
-  readonly common: (command: Command, mutating: boolean) => Command;
+  /**
+   * The options every command has (and --dry-run for those with changing verbs); `exclusive` names
+   * options (by attribute name) of which at most one may be given (commander refuses the rest).
+   */
+  readonly common: (command: Command, mutating: boolean, exclusive?: readonly string[]) => Command;
   /** The commander action of a command: parses, builds the engine, runs the handler. */
   readonly act: (name: string, handler: Handler) => (...args: unknown[]) => Promise<void>;
 }
@@ -46,8 +50,11 @@ export function addCommands(program: Command, { common, act }: CommandKit): void
       .option('--bases', 'list the bases, one per line')
       .option('--layers', 'list the layers, one per line')
       .option('--free-space', 'free space in the thin pool')
-      .addOption(new Option('--units <UNIT>', 'with --free-space: b, k, m, g, t or p').default('m')),
+      .addOption(
+        new Option('--units <UNIT>', 'with --free-space').choices(['b', 'k', 'm', 'g', 't', 'p']).default('m'),
+      ),
     true,
+    ['init', 'bases', 'layers', 'freeSpace'],
   ).action(
     act('layout', async (o, context) => {
       if (o.init) {
@@ -81,9 +88,12 @@ export function addCommands(program: Command, { common, act }: CommandKit): void
       .option('--add <NVR>', 'add a read-only base')
       .option('--size <SIZE>', 'with --add: size of the thin volume, e.g. 1G (MiB without a unit)')
       .option('--remove <BASE>', 'remove a base and all its layers')
+      .option('--pin <NVR>', 'keep a base from garbage collection')
+      .option('--unpin <NVR>', 'let garbage collection remove a pinned base again')
       .option('--latest', 'the newest base')
       .option('--of-layer <LAYER>', 'the base of a layer'),
     true,
+    ['add', 'remove', 'latest', 'ofLayer'],
   ).action(
     act('base', async (o, context) => {
       if (o.add !== undefined) {
@@ -93,6 +103,8 @@ export function addCommands(program: Command, { common, act }: CommandKit): void
         return changed(await context.run('base --add', args));
       }
       if (o.remove !== undefined) return changed(await context.run('base --remove', { name: o.remove as string }));
+      if (o.pin !== undefined) return pinChanged(await context.run('base --pin', { name: o.pin as string }));
+      if (o.unpin !== undefined) return pinChanged(await context.run('base --unpin', { name: o.unpin as string }));
       if (o.latest) {
         const result = await context.run('base --latest', {});
         return oneLine(result, result.base);
@@ -101,7 +113,7 @@ export function addCommands(program: Command, { common, act }: CommandKit): void
         const result = await context.run('base --of-layer', { name: o.ofLayer as string });
         return oneLine(result, result.base);
       }
-      throw new UsageError('base needs one of --add, --remove, --latest, --of-layer');
+      throw new UsageError('base needs one of --add, --remove, --pin, --unpin, --latest, --of-layer');
     }),
   );
 
@@ -109,12 +121,13 @@ export function addCommands(program: Command, { common, act }: CommandKit): void
     program
       .command('layer')
       .description('add or find layers')
-      .argument('[IMAGE]', 'with --add: the base or layer to start from (default: the newest base)')
+      .argument('[BASE|LAYER]', 'with --add: the base or layer to start from (default: the newest base)')
       .option('--add', 'add a writable layer')
       .option('--latest', 'the newest layer')
       .option('--current', 'the layer mounted at /')
-      .option('--volume-path <NVR>', 'the device path of a base or layer'),
+      .option('--volume-path <BASE|LAYER>', 'the device path of a base or layer'),
     true,
+    ['add', 'latest', 'current', 'volumePath'],
   ).action(
     act('layer', async (o, context) => {
       if (o.add) return changed(await context.run('layer --add', { from: (o.args as string[])[0] }));
@@ -143,6 +156,7 @@ export function addCommands(program: Command, { common, act }: CommandKit): void
       .option('--append <ARG>', 'with --edit-kernel-args: add ARG (key=value replaces the key’s value)', collect, [])
       .option('--delete <ARG>', 'with --edit-kernel-args: take out ARG (a bare key takes every value)', collect, []),
     true,
+    ['list', 'getDefault', 'setDefault', 'next', 'kernelArgs', 'editKernelArgs'],
   ).action(
     act('boot', async (o, context) => {
       const append = o.append as string[];
@@ -174,12 +188,55 @@ export function addCommands(program: Command, { common, act }: CommandKit): void
     }),
   );
 
+  common(
+    program
+      .command('update')
+      .description('install an image as a new base, carry the admin’s state over, boot it next')
+      .argument('<IMAGE>', 'an image file or an http(s):// URL: ext4, squashfs, liveimg or tar (gzip, xz, zstd)')
+      .option('--nvr <NVR>', 'the new base’s NVR (default: from the image’s os-release, else its file name)')
+      .addOption(new Option('--format <FORMAT>', 'the image’s format').choices(['auto', 'ext4', 'squashfs', 'tar']))
+      .option('--sha256 <HEX>', 'the image’s SHA-256 (default: IMAGE.sha256 beside it, when there is one)')
+      .option('--from <LAYER>', 'the layer whose state is carried over (default: the running layer)')
+      .option('--keep <N>', 'bases kept after the update (default: [update] images_to_keep)', wholeNumber),
+    true,
+  ).action(
+    act('update', async (o, context) => {
+      const args = {
+        image: (o.args as string[])[0]!,
+        nvr: o.nvr as string | undefined,
+        format: o.format as 'auto' | 'ext4' | 'squashfs' | 'tar' | undefined,
+        sha256: o.sha256 as string | undefined,
+        from: o.from as string | undefined,
+        keep: o.keep as number | undefined,
+      };
+      return updated(await context.run('update', args));
+    }),
+  );
+
+  common(
+    program
+      .command('rollback')
+      .description('boot the previous base’s newest layer by default (or --to LAYER)')
+      .option('--to <LAYER>', 'the layer to boot by default'),
+    true,
+  ).action(
+    act('rollback', async (o, context) =>
+      rolledBack(await context.run('rollback', { to: o.to as string | undefined })),
+    ),
+  );
+
   common(program.command('w').description('which layer is running'), false).action(
     act('w', async (_o, context) => {
       const result = await context.run('w', {});
       return oneLine(result, `You are on ${result.layer}`);
     }),
   );
+}
+
+/** A whole number option (the engine checks its range). */
+function wholeNumber(value: string): number {
+  if (!/^\d+$/.test(value)) throw new UsageError(`expected a whole number, not '${value}'`);
+  return Number(value);
 }
 
 /** Commander's reducer for an option given more than once. */

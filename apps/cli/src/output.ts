@@ -13,7 +13,7 @@ export function jsonFailure(verb: string, error: ImgbasedError): string {
 export function layoutTree(layout: LayoutView): string {
   const lines: string[] = [];
   for (const base of layout.bases) {
-    lines.push(base.name);
+    lines.push(base.pinned ? `${base.name} (pinned)` : base.name);
     for (const layer of base.layers) lines.push(` +- ${layer.name}`);
   }
   for (const layer of layout.orphanLayers) lines.push(`${layer.name} (its base is gone)`);
