@@ -21,10 +21,14 @@ describe('the API table, derived from core’s verbs', () => {
       ['layout --init', ['verb', 'args']],
       ['base --add', ['verb', 'args']],
       ['base --remove', ['verb', 'args']],
+      ['base --pin', ['verb', 'args']],
+      ['base --unpin', ['verb', 'args']],
       ['layer --add', ['verb']],
       ['boot --set-default', ['verb', 'args']],
       ['boot --next', ['verb', 'args']],
       ['boot --edit-kernel-args', ['verb', 'args']],
+      ['update', ['verb', 'args']],
+      ['rollback', ['verb']],
     ]);
     expect(READ_ROUTES.filter((r) => r.param).map((r) => r.url)).toEqual([
       '/v1/layers/:name/base',
