@@ -77,7 +77,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     connectionTimeout: settings.connection_timeout * 1000,
     keepAliveTimeout: Math.min(5000, settings.connection_timeout * 1000),
     requestTimeout: requestTimeoutMs,
-    http: { requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs, connectionsCheckingInterval: 1000 },
+    http: { connectionsCheckingInterval: 1000 },
     // Refuse what the schemas do not allow, instead of quietly dropping or converting it.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, discriminator: true } },
     onProtoPoisoning: 'error',
