@@ -4,6 +4,14 @@
 import { pathToFileURL } from 'node:url';
 import { VERSION } from './version.js';
 
+// `imgbase layout | head -1`: the reader may go away before everything is written. The write then fails
+// with EPIPE, which is no error of imgbase's: stay quiet (no stack trace) and finish as usual.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 const argv = process.argv.slice(2);
 if (argv.length === 1 && argv[0] === '--version') {
   process.stdout.write(`imgbased-${VERSION}\n`);

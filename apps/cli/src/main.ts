@@ -16,19 +16,32 @@ export async function main(
   // would kill the process before the operation has undone its steps.
   process.on('SIGINT', cancel);
   process.on('SIGTERM', cancel);
+  let debugByDefault = false;
   try {
     return await runCli(argv, {
       io: {
         stdout: (text) => process.stdout.write(text),
         stderr: (text) => process.stderr.write(text),
         isRoot: process.getuid?.() === 0,
+        stderrTerminal: statusTerminal(),
       },
       version: VERSION,
-      createEngine: (engineOptions) => createEngine(engineOptions, options.importModule),
+      createEngine: async (engineOptions) => {
+        const { engine, config } = await createEngine(engineOptions, options.importModule);
+        debugByDefault = config.core.debug;
+        return engine;
+      },
+      debugByDefault: () => debugByDefault,
       signal: controller.signal,
     });
   } finally {
     process.off('SIGINT', cancel);
     process.off('SIGTERM', cancel);
   }
+}
+
+/** stderr, when a status line can be drawn there: a terminal that understands cursor movement. */
+function statusTerminal(): { columns?: number | undefined } | undefined {
+  if (!process.stderr.isTTY || process.env.TERM === 'dumb') return undefined;
+  return { columns: process.stderr.columns };
 }
