@@ -1,7 +1,11 @@
-import type { BootEntry, DesiredBootEntry } from '../contracts/bootloader.js';
-import type { BootFileOps, BootFiles } from '../contracts/bootloader-plugin.js';
+import type { BootEntry, DesiredBootEntry, OwnBootFiles } from '../contracts/bootloader.js';
+import type { BootFileOps, BootFiles, BootLocation } from '../contracts/bootloader-plugin.js';
 import { BootLastEntryError, BootWriteError, ImgbasedError } from '../errors/index.js';
-import { baseName, entryFilePaths, entryIdForLayer, entrySources, layerBootDir } from './entries.js';
+import { parseLayerName } from '../naming/nvr.js';
+import { baseName, desiredEntryId, entryFilePaths, entrySources, layerBootDir } from './entries.js';
+
+/** The suffix of every file or directory imgbased writes before renaming it into place. */
+const STAGING_SUFFIX = '.imgbased-new';
 
 function dirOf(path: string): string {
   const i = path.lastIndexOf('/');
@@ -12,7 +16,7 @@ function dirOf(path: string): string {
 
 export async function replaceFileDurably(ops: BootFileOps, path: string, data: string): Promise<void> {
   const directory = dirOf(path);
-  const temporary = `${directory}/.${baseName(path)}.imgbased-new`;
+  const temporary = `${directory}/.${baseName(path)}${STAGING_SUFFIX}`;
   await ops.remove(temporary);
   await ops.writeNew(temporary, data);
   await ops.rename(temporary, path);
@@ -36,7 +40,7 @@ export async function installEntryFiles(
   installed: readonly BootEntry[],
 ): Promise<string[]> {
   const made: string[] = [];
-  const referenced = new Set(installed.flatMap((e) => [e.kernel, e.initrd]).filter((p) => p !== undefined));
+  const live = namedDirectories(root, installed);
   for (const entry of desired) {
     const paths = entryFilePaths(entry);
     const given = entrySources(entry);
@@ -52,10 +56,11 @@ export async function installEntryFiles(
     }
     if (missing.length === 0) continue;
     const directory = `${root}${layerBootDir(entry.layer)}`;
-    if ((await ops.exists(directory)) && targets.some(([, to]) => referenced.has(to))) {
-      // The directory serves an installed entry: replace its files one by one, each atomically.
+    if (live.has(directory) && (await ops.exists(directory))) {
+      // An installed entry boots from this directory: never remove it; put the files in one by one,
+      // each atomically (files no entry names any more go when the layer's directory goes).
       for (const [from, to] of missing) {
-        const temporary = `${directory}/.${baseName(to)}.imgbased-new`;
+        const temporary = `${directory}/.${baseName(to)}${STAGING_SUFFIX}`;
         await ops.remove(temporary);
         await ops.copyNew(from, temporary);
         await ops.rename(temporary, `${root}${to}`);
@@ -63,7 +68,7 @@ export async function installEntryFiles(
       await ops.syncDirectory(directory);
       continue;
     }
-    const staging = `${root}/.${entry.layer}.imgbased-new`;
+    const staging = `${root}/.${entry.layer}${STAGING_SUFFIX}`;
     await ops.remove(staging);
     await ops.mkdir(staging);
     for (const [from, to] of targets) await ops.copyNew(from, `${staging}/${baseName(to)}`);
@@ -95,12 +100,56 @@ export async function pruneEntryFiles(
     removed = true;
   }
   for (const name of await ops.list(root)) {
-    if (name.startsWith('.') && name.endsWith('.imgbased-new')) {
+    if (isStaging(name)) {
       await ops.remove(`${root}/${name}`);
       removed = true;
     }
   }
   if (removed) await ops.syncDirectory(root);
+}
+
+/** The `/<layer>/` directories (absolute, under `root`) whose files some of `entries` boot. */
+export function namedDirectories(root: string, entries: readonly BootEntry[]): Set<string> {
+  const named = new Set<string>();
+  for (const entry of entries) {
+    for (const file of [entry.kernel, entry.initrd]) {
+      const second = file?.indexOf('/', 1) ?? -1;
+      if (file !== undefined && second > 0) named.add(`${root}${file.slice(0, second)}`);
+    }
+  }
+  return named;
+}
+
+function isStaging(name: string): boolean {
+  return name.startsWith('.') && name.endsWith(STAGING_SUFFIX);
+}
+
+async function listOrNothing(ops: BootFileOps, directory: string): Promise<string[]> {
+  return ops.list(directory).catch(() => []);
+}
+
+/**
+ * imgbased's files on the boot partition: the directories at its root named like layers, and staging
+ * leftovers there and beside the configuration (a write killed before its rename).
+ */
+export async function listOwnFiles(ops: BootFileOps, location: BootLocation): Promise<OwnBootFiles> {
+  const root = location.root.replace(/\/+$/, '');
+  const names = await listOrNothing(ops, root || '/');
+  const layerDirs = names.filter((n) => {
+    try {
+      parseLayerName(n);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  const leftovers = names.filter(isStaging).map((n) => `${root}/${n}`);
+  const configDirs = new Set([dirOf(location.config), location.config]);
+  configDirs.delete(root || '/');
+  for (const directory of configDirs) {
+    for (const name of (await listOrNothing(ops, directory)).filter(isStaging)) leftovers.push(`${directory}/${name}`);
+  }
+  return { root, layerDirs, leftovers };
 }
 
 /** The last bootable entry is never removed: an empty set with no foreign entry left is refused. */
@@ -119,7 +168,7 @@ export function defaultAfterRewrite(
   installed: readonly BootEntry[],
   desired: readonly DesiredBootEntry[],
 ): string | undefined {
-  const ids = desired.map((e) => entryIdForLayer(e.layer));
+  const ids = desired.map((e) => desiredEntryId(e, installed));
   if (previous !== undefined && ids.includes(previous)) return previous;
   const previousEntry = installed.find((e) => e.id === previous);
   if (previous !== undefined && (previousEntry === undefined ? false : previousEntry.layer === undefined))

@@ -29,6 +29,13 @@ export type BootFilesSource =
 
 /** One entry of the complete set imgbased wants installed. The plugin derives id and file paths. */
 export interface DesiredBootEntry {
+  /**
+   * The id to keep: an installed entry's own id, for entries another tool wrote (the original's
+   * `<layer>-<kver>.conf`), so that rewriting one replaces its file instead of adding a second entry
+   * of the layer. Absent: the layer's entry of the same layer installed now keeps its id, else
+   * `entryIdForLayer`.
+   */
+  readonly id?: string | undefined;
   readonly layer: string;
   readonly title: string;
   readonly version: string;
@@ -61,6 +68,26 @@ export interface BootState {
 export interface WriteEntriesOptions {
   /** Keep the files of entries that leave the set (to undo a step); default false: they are removed. */
   readonly keepFiles?: boolean | undefined;
+  /**
+   * Leave the default where it is, even when none is configured (the default moves in a step of its
+   * own, once the volume it names is committed); it still moves off an entry that leaves the set.
+   */
+  readonly keepDefault?: boolean | undefined;
+  /**
+   * Allow an empty set: taking out entries whose volumes are not committed (they cannot boot), as
+   * recovery and undo do. Otherwise the last bootable entry is never removed.
+   */
+  readonly allowNoEntries?: boolean | undefined;
+}
+
+/** imgbased's own files on the boot partition, by name at its root. */
+export interface OwnBootFiles {
+  /** The boot partition's root (kernels go to `<root>/<layer>/`). */
+  readonly root: string;
+  /** Names of `/<layer>/` directories at the root (names that are layer names). */
+  readonly layerDirs: readonly string[];
+  /** Staging and temporary leftovers of an interrupted write (`.<name>.imgbased-new`), absolute paths. */
+  readonly leftovers: readonly string[];
 }
 
 /**
@@ -87,6 +114,13 @@ export interface Bootloader {
   setDefault(entryId: string, context?: OperationContext): Promise<WriteResult>;
   /** One-shot: boot `entryId` once, then the default again. BootUnsupportedError when not native. */
   setNextBoot(entryId: string, context?: OperationContext): Promise<WriteResult>;
+  /** imgbased's files on the boot partition (for recovery to find those of removed layers). */
+  ownFiles?(context?: OperationContext): Promise<OwnBootFiles>;
+  /**
+   * Removes `<root>/<layer>` directories and leftovers that `ownFiles` lists (absolute paths), never a
+   * directory an installed entry still boots from (skipped), nor anything else.
+   */
+  removeOwnFiles?(paths: readonly string[], context?: OperationContext): Promise<void>;
 }
 /** All bootloader plugins a front end offers (registered with the container), in its order. */
 export const Bootloader = Symbol.for('imgbased.Bootloader');

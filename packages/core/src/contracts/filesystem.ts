@@ -6,6 +6,14 @@ export interface FilesystemInfo {
   readonly label: string | undefined;
 }
 
+/** A mount an imgbased process made with `withMounted` and left behind (it was killed). */
+export interface LeftoverMount {
+  /** The mount point. */
+  readonly directory: string;
+  /** What is mounted there (the device). */
+  readonly source: string;
+}
+
 /** The file system on bases and layers: ext4 in practice. */
 export interface FilesystemDriver {
   readonly type: string;
@@ -34,5 +42,12 @@ export interface FilesystemDriver {
   ): Promise<T>;
   /** Discards unused blocks of a mounted file system, giving them back to the thin pool. */
   trim(mountPoint: string, context?: OperationContext): Promise<void>;
+  /**
+   * The mounts of `withMounted` whose process is gone (killed inside it): recovery unmounts them
+   * before it removes volumes, as a mounted volume cannot be removed. Never a live process's mount.
+   */
+  leftoverMounts?(context?: OperationContext): Promise<LeftoverMount[]>;
+  /** Unmounts a leftover mount and removes its private directory. */
+  releaseMount?(mount: LeftoverMount, context?: OperationContext): Promise<void>;
 }
 export const FilesystemDriver = Symbol.for('imgbased.FilesystemDriver');

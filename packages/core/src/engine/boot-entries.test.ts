@@ -34,6 +34,7 @@ beforeEach(async () => {
   boot.present = true;
   // The first layer's entry, as the installer left it, and an entry imgbased did not write.
   boot.entries = [installedLayerEntry('Base-1-0+1', { extraOptions: ['quiet'] }), foreignEntry()];
+  boot.files.add('/boot/Base-1-0+1');
   boot.defaultId = id('Base-1-0+1');
 });
 
@@ -134,7 +135,8 @@ describe('base --remove keeps the boot entries in step', () => {
     const result = await engine().removeBase('Base-1-0');
     expect(result.boot).toMatchObject({ removed: [id('Base-1-0+1'), id('Base-1-0+2')] });
     expect(boot.entries.map((e) => e.id)).toEqual(['rescue']);
-    expect(boot.log.slice(-2)).toEqual(['write  (keep files)', 'write ']);
+    expect(boot.log.slice(-2)).toEqual(['write  (keep files)', 'remove files /boot/Base-1-0+1,/boot/Base-1-0+2']);
+    expect(boot.files).toEqual(new Set());
   });
 
   it('refuses to remove the last bootable entry, changing nothing', async () => {

@@ -4,6 +4,7 @@ import { Tags } from '../layout/tags.js';
 import { FixedHost, MemoryLock, MemoryVolumeManager, RecordingFilesystem } from '../testing/index.js';
 import { ChangePath } from './change-path.js';
 import { ImageEngine } from './engine.js';
+import { HostRecovery } from './recovery.js';
 
 let volumes: MemoryVolumeManager;
 let filesystem: RecordingFilesystem;
@@ -86,7 +87,7 @@ describe('locking and dry runs', () => {
 describe('the change path itself', () => {
   it('collects the commands a dry run planned, and passes the dry run on to every step and undo', async () => {
     const seen: (boolean | undefined)[] = [];
-    const path = new ChangePath(volumes, lock);
+    const path = new ChangePath(volumes, lock, new HostRecovery(volumes, filesystem, undefined));
     const failing = path.change('test', { dryRun: true }, async (tx) => {
       seen.push(tx.context.dryRun);
       emit(tx.context, { type: 'command', argv: ['lvcreate', 'x'], mutates: true, planned: true });
@@ -117,13 +118,17 @@ describe('the change path itself', () => {
     const controller = new AbortController();
     const undone: string[] = [];
     const context: OperationContext = { signal: controller.signal };
-    const run = new ChangePath(volumes, lock).run('test', context, async (tx) => {
-      tx.onUndo('step one', async () => {
-        undone.push('step one');
-      });
-      controller.abort(new Error('stop'));
-      throw new Error('a command died of the abort');
-    });
+    const run = new ChangePath(volumes, lock, new HostRecovery(volumes, filesystem, undefined)).run(
+      'test',
+      context,
+      async (tx) => {
+        tx.onUndo('step one', async () => {
+          undone.push('step one');
+        });
+        controller.abort(new Error('stop'));
+        throw new Error('a command died of the abort');
+      },
+    );
     await expect(run).rejects.toMatchObject({ code: 'E_CANCELLED' });
     expect(undone).toEqual(['step one']);
     expect(lock.holder).toBeUndefined();

@@ -3,7 +3,7 @@ import type { StorageReport, VolumeManager } from '../contracts/volume-manager.j
 import { CancelledError, ImgbasedError } from '../errors/index.js';
 import { type EngineEvent, emit, type OperationContext } from '../events.js';
 import type { ChangeResult, PlannedCommand } from '../layout/schema.js';
-import { recoverInterrupted } from './recovery.js';
+import type { HostRecovery } from './recovery.js';
 import { Transaction } from './transaction.js';
 
 /** Reports one step of an operation. */
@@ -13,7 +13,8 @@ export function step(tx: Transaction, name: string, message: string): void {
 
 /**
  * The one path every changing verb takes, volume and boot verbs alike: the operation lock (not in a
- * dry run, which changes nothing), recovery of what interrupted operations left half-made, then the
+ * dry run, which changes nothing), recovery of what interrupted operations left half-made (volumes,
+ * boot entries and files, mounts: see HostRecovery), then the
  * body inside a transaction that commits, or on any failure undoes every step. A failure caused by
  * the context's signal surfaces as CancelledError.
  */
@@ -21,6 +22,7 @@ export class ChangePath {
   constructor(
     private readonly volumes: VolumeManager,
     private readonly lock: OperationLock,
+    private readonly recovery: HostRecovery,
   ) {}
 
   /** Runs `body` on the change path; returns its value and the volumes recovery removed. */
@@ -33,7 +35,7 @@ export class ChangePath {
     try {
       const tx = new Transaction(context);
       let report = await this.volumes.report(context);
-      const recovered = await recoverInterrupted(this.volumes, report, context);
+      const recovered = await this.recovery.recover(report, context);
       if (recovered.length > 0) report = await this.volumes.report(context);
       try {
         tx.checkpoint(purpose);

@@ -76,6 +76,21 @@ export class VolumeSteps {
     tx.onCommit(`settle ${vg}`, (c) => this.volumes.changeGroup(vg, { removeTags: [Tags.pending] }, c));
   }
 
+  /**
+   * Tags a volume pending before it is removed: from then on a kill leaves it to recovery, which
+   * finishes the removal (its boot entry first). Untagged on undo while it is still there.
+   */
+  async markForRemoval(tx: Transaction, ref: VolumeRef): Promise<void> {
+    step(tx, 'mark', `Marking ${ref.name} for removal`);
+    tx.onUndo(`unmark ${ref.name}`, async (c) => {
+      const report = await this.volumes.report(c);
+      if (report.volumes.some((v) => v.vg === ref.vg && v.name === ref.name)) {
+        await this.volumes.change(ref, { removeTags: [Tags.pending] }, c);
+      }
+    });
+    await this.volumes.change(ref, { addTags: [Tags.pending] }, tx.context);
+  }
+
   /** Removes a volume for good (not undone: callers order removals so every stop leaves a valid layout). */
   async remove(tx: Transaction, result: ChangeResult, ref: VolumeRef): Promise<void> {
     await this.volumes.remove(ref, tx.context);

@@ -1,5 +1,5 @@
 import type { CommandResult, CommandRunner } from '../contracts/command-runner.js';
-import type { FilesystemDriver, FilesystemInfo } from '../contracts/filesystem.js';
+import type { FilesystemDriver, FilesystemInfo, LeftoverMount } from '../contracts/filesystem.js';
 import type { HeldLock, HostInfo, MountedRoot, OperationLock } from '../contracts/host.js';
 import { LockedError } from '../errors/index.js';
 import type { OperationContext } from '../events.js';
@@ -40,6 +40,16 @@ export class RecordingFilesystem implements FilesystemDriver {
   }
   async trim(mountPoint: string): Promise<void> {
     this.record('trim', mountPoint);
+  }
+  /** Mounts a killed process left (as `withMounted` would have made them). */
+  readonly leftovers: LeftoverMount[] = [];
+  async leftoverMounts(): Promise<LeftoverMount[]> {
+    return structuredClone(this.leftovers);
+  }
+  async releaseMount(mount: LeftoverMount): Promise<void> {
+    this.record('unmount', mount.directory);
+    const index = this.leftovers.findIndex((m) => m.directory === mount.directory);
+    if (index >= 0) this.leftovers.splice(index, 1);
   }
 }
 

@@ -6,10 +6,11 @@ import type {
   BootloaderSelection,
   BootState,
   DesiredBootEntry,
+  OwnBootFiles,
   WriteEntriesOptions,
   WriteResult,
 } from '../contracts/bootloader.js';
-import { BootEntryNotFoundError, BootUnsupportedError } from '../errors/index.js';
+import { BootEntryNotFoundError, BootLastEntryError, BootUnsupportedError } from '../errors/index.js';
 
 /**
  * A bootloader that keeps its entries in memory, for the engine's unit tests: it follows the
@@ -24,6 +25,10 @@ export class MemoryBootloader implements Bootloader, BootloaderSelection {
   present = true;
   oneShot = true;
   readonly log: string[] = [];
+  /** imgbased's files on the (imaginary) boot partition: `/boot/<layer>` directories and leftovers. */
+  readonly files = new Set<string>();
+  /** Makes a write apply, then throw: a write that fails half way. */
+  failAfterWrite: Error | undefined;
   /** Makes the next call of this method throw. */
   failNext: { method: 'writeEntries' | 'setDefault' | 'setNextBoot'; error: Error } | undefined;
 
@@ -41,7 +46,12 @@ export class MemoryBootloader implements Bootloader, BootloaderSelection {
   }
   async writeEntries(desired: readonly DesiredBootEntry[], options: WriteEntriesOptions = {}): Promise<WriteResult> {
     this.maybeFail('writeEntries');
+    if (desired.length === 0 && !options.allowNoEntries && this.entries.every((e) => e.layer !== undefined)) {
+      const last = this.entries.findLast((e) => e.layer !== undefined);
+      if (last?.layer !== undefined) throw new BootLastEntryError(last.layer);
+    }
     this.log.push(`write ${desired.map((d) => d.layer).join(',')}${options.keepFiles ? ' (keep files)' : ''}`);
+    const leaving = this.entries.filter((e) => e.layer !== undefined && !desired.some((d) => d.layer === e.layer));
     const ours = desired.map((d): BootEntry => {
       const from = 'onBootPartition' in d.files ? d.files.onBootPartition.kernel : d.files.kernel;
       const kernelName = from.split('/').at(-1) ?? 'vmlinuz';
@@ -59,8 +69,32 @@ export class MemoryBootloader implements Bootloader, BootloaderSelection {
     this.entries = [...ours, ...this.entries.filter((e) => e.layer === undefined)];
     if (this.defaultId !== undefined && !this.entries.some((e) => e.id === this.defaultId)) {
       this.defaultId = ours.at(-1)?.id;
+    } else if (this.defaultId === undefined && !options.keepDefault) {
+      this.defaultId = ours.at(-1)?.id;
+    }
+    for (const entry of ours) this.files.add(`/boot/${entry.layer}`);
+    if (!options.keepFiles) for (const entry of leaving) this.files.delete(`/boot/${entry.layer}`);
+    if (this.failAfterWrite) {
+      const error = this.failAfterWrite;
+      this.failAfterWrite = undefined;
+      throw error;
     }
     return { atomic: true };
+  }
+  async ownFiles(): Promise<OwnBootFiles> {
+    const names = [...this.files].map((p) => p.slice('/boot/'.length));
+    return {
+      root: '/boot',
+      layerDirs: names.filter((n) => !n.startsWith('.')),
+      leftovers: names.filter((n) => n.startsWith('.')).map((n) => `/boot/${n}`),
+    };
+  }
+  async removeOwnFiles(paths: readonly string[]): Promise<void> {
+    const named = new Set(this.entries.filter((e) => e.layer !== undefined).map((e) => `/boot/${e.layer}`));
+    const doomed = paths.filter((p) => this.files.has(p) && !named.has(p));
+    if (doomed.length === 0) return;
+    this.log.push(`remove files ${doomed.join(',')}`);
+    for (const path of doomed) this.files.delete(path);
   }
   async setDefault(entryId: string): Promise<WriteResult> {
     this.maybeFail('setDefault');
