@@ -7,6 +7,8 @@ import {
   FilesystemDriver,
   HostInfo,
   ImageEngine,
+  ImageInstaller,
+  ImageSource,
   ImgbasedConfig,
   OperationLock,
   PersistenceSelection,
@@ -14,6 +16,7 @@ import {
   VolumeManager,
 } from '@imgbased/core';
 import { Ext4Driver } from '@imgbased/fs-ext4';
+import { OsImageInstaller, UrlOrFileImageSource } from '@imgbased/image';
 import { LvmThinVolumeManager } from '@imgbased/lvm-thin';
 import {
   ExecaCommandRunner,
@@ -62,6 +65,8 @@ export async function buildContainer(options: CompositionOptions = {}): Promise<
   container.register(FilesystemDriver, { useClass: Ext4Driver }, singleton);
   container.register(HostInfo, { useClass: FindmntHostInfo }, singleton);
   container.register(OperationLock, { useClass: PidFileLock }, singleton);
+  container.register(ImageSource, { useClass: UrlOrFileImageSource }, singleton);
+  container.register(ImageInstaller, { useClass: OsImageInstaller }, singleton);
 
   const definitions = await availablePlugins(options.plugins ?? SHIPPED_PLUGINS, config, options.importer);
   const pluginHost = {
