@@ -93,6 +93,15 @@ describe('FindmntHostInfo probes', () => {
     expect(await host.listDirectory(join(work, 'file', 'below'))).toEqual([]);
   });
 
+  it('tells the free and total bytes of a file system by statfs, undefined for a missing path', async () => {
+    const host = new FindmntHostInfo(new ScriptedRunner({ strict: true }));
+    const space = await host.spaceOf(work);
+    expect(space!.sizeBytes).toBeGreaterThan(0);
+    expect(space!.freeBytes).toBeGreaterThanOrEqual(0);
+    expect(space!.freeBytes).toBeLessThanOrEqual(space!.sizeBytes);
+    expect(await host.spaceOf(join(work, 'missing'))).toBeUndefined();
+  });
+
   it('passes other listing errors on', async () => {
     const host = new FindmntHostInfo(new ScriptedRunner({ strict: true }));
     await expect(host.listDirectory('\0')).rejects.toThrow();

@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, statfs } from 'node:fs/promises';
 import { release } from 'node:os';
 import {
   CommandFailedError,
@@ -51,6 +51,16 @@ export class FindmntHostInfo implements HostInfo {
     } catch (error) {
       if (error instanceof CommandFailedError || error instanceof CommandNotFoundError) return undefined;
       throw error;
+    }
+  }
+
+  /** statfs(2) of the file system holding `path`: what an unprivileged user may use counts as free. */
+  async spaceOf(path: string): Promise<{ freeBytes: number; sizeBytes: number } | undefined> {
+    try {
+      const stats = await statfs(path);
+      return { freeBytes: stats.bavail * stats.bsize, sizeBytes: stats.blocks * stats.bsize };
+    } catch {
+      return undefined;
     }
   }
 
