@@ -8,10 +8,12 @@ import {
   type FilesystemInfo,
   ImageInvalidError,
   InternalError,
+  type LeftoverMount,
   type OperationContext,
   SizeInvalidError,
 } from '@imgbased/core';
 import { inject, injectable } from 'tsyringe';
+import { findLeftoverMounts, MOUNT_DIR_PREFIX, mountDirPrefix } from './leftover-mounts.js';
 
 /** e2fsck's exit codes that leave a file system fit for use: 0 clean, 1 errors corrected. */
 const FSCK_OK = [0, 1] as const;
@@ -21,8 +23,9 @@ const UMOUNT_RETRY_DELAY_MS = 500;
 /**
  * The ext4 file system of bases and layers, through e2fsprogs and util-linux.
  *
- * Mounts go on `<tmpdir>/imgbased-mnt-XXXXXX/root`, the parent made with mkdtemp (mode 0700) so that
- * no other user can reach into the mounted file system. In a dry run the mount is planned, not done: no directory is
+ * Mounts go on `<tmpdir>/imgbased-mnt-<pid>-XXXXXX/root`, the parent made with mkdtemp (mode 0700)
+ * so that no other user can reach into the mounted file system; the name lets recovery find and
+ * unmount what a killed process left mounted (`leftoverMounts`, `releaseMount`). In a dry run the mount is planned, not done: no directory is
  * made, and use() gets a placeholder path that does not exist (see {@link Ext4Driver.withMounted}).
  */
 @injectable()
@@ -116,7 +119,7 @@ export class Ext4Driver implements FilesystemDriver {
   ): Promise<T> {
     const mountOptions = options.readOnly ? 'ro' : 'rw';
     if (context?.dryRun) {
-      const placeholder = join(tmpdir(), `imgbased-mnt-(dry run:${basename(device)})`);
+      const placeholder = join(tmpdir(), `${MOUNT_DIR_PREFIX}(dry run:${basename(device)})`);
       await this.runner.run({ argv: mountArgv(mountOptions, device, placeholder), mutates: true }, context);
       const value = await use(placeholder);
       await this.runner.run({ argv: ['umount', placeholder], mutates: true }, context);
@@ -125,7 +128,7 @@ export class Ext4Driver implements FilesystemDriver {
 
     // The mount point sits in a directory of mode 0700: once mounted, the point itself shows the
     // mode of the file system's root, and only the parent keeps other users out.
-    const parent = await mkdtemp(join(tmpdir(), 'imgbased-mnt-'));
+    const parent = await mkdtemp(join(tmpdir(), mountDirPrefix()));
     const directory = join(parent, 'root');
     try {
       await mkdir(directory, { mode: 0o700 });
@@ -148,6 +151,19 @@ export class Ext4Driver implements FilesystemDriver {
     }
     await this.unmount(directory, context);
     return value;
+  }
+
+  leftoverMounts(context?: OperationContext): Promise<LeftoverMount[]> {
+    return findLeftoverMounts(this.runner, context);
+  }
+
+  /** Unmounts a leftover mount (retried, then lazily, as after use) and removes its directories. */
+  async releaseMount(mount: LeftoverMount, context?: OperationContext): Promise<void> {
+    if (context?.dryRun) {
+      await this.runner.run({ argv: ['umount', mount.directory], mutates: true }, context);
+      return;
+    }
+    await this.unmount(mount.directory, context);
   }
 
   async trim(mountPoint: string, context?: OperationContext): Promise<void> {

@@ -5,3 +5,4 @@
  */
 
 export { Ext4Driver, parseBlkidExport } from './ext4-driver.js';
+export { MOUNT_DIR_PREFIX } from './leftover-mounts.js';
