@@ -1,8 +1,12 @@
 import { constants } from 'node:fs';
 import { copyFile, mkdir, open, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import type { BootFileOps } from '@imgbased/core';
+import { failpoint } from './failpoint.js';
 
-/** Node's fs behind core's crash-safe file steps: every new file and directory is fsynced. */
+/**
+ * Node's fs behind core's crash-safe file steps: every new file and directory is fsynced. After each
+ * changing step a crash test may kill the process (`boot.<step>`, see failpoint.ts; off in production).
+ */
 export const nodeBootFileOps: BootFileOps = {
   async read(path) {
     try {
@@ -34,6 +38,7 @@ export const nodeBootFileOps: BootFileOps = {
     } finally {
       await handle.close();
     }
+    failpoint('boot.writeNew', path);
   },
   async copyNew(from, to) {
     await copyFile(from, to, constants.COPYFILE_EXCL);
@@ -43,12 +48,15 @@ export const nodeBootFileOps: BootFileOps = {
     } finally {
       await handle.close();
     }
+    failpoint('boot.copyNew', to);
   },
   async mkdir(directory) {
     await mkdir(directory, { recursive: true, mode: 0o755 });
+    failpoint('boot.mkdir', directory);
   },
   async rename(from, to) {
     await rename(from, to);
+    failpoint('boot.rename', to);
   },
   async syncDirectory(directory) {
     const handle = await open(directory, 'r');
@@ -60,9 +68,11 @@ export const nodeBootFileOps: BootFileOps = {
     } finally {
       await handle.close();
     }
+    failpoint('boot.syncDirectory', directory);
   },
   async remove(path) {
     await rm(path, { recursive: true, force: true });
+    failpoint('boot.remove', path);
   },
   async resolve(path) {
     try {

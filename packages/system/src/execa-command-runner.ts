@@ -10,6 +10,7 @@ import {
 } from '@imgbased/core';
 import { execa } from 'execa';
 import { injectable } from 'tsyringe';
+import { commandStepName, failpoint } from './failpoint.js';
 
 /**
  * The CommandRunner of the real host, on execa. Programs are started directly (argv[0] looked up in
@@ -17,6 +18,7 @@ import { injectable } from 'tsyringe';
  * that parsers expect, stdin closed unless the spec gives input, and stdout/stderr returned exactly
  * as printed (the final newline is kept: callers trim what they parse). In a dry run (`context.dryRun`)
  * a command with `mutates: true` is recorded (emitted as planned), not run; reading commands still run.
+ * After every mutating command a crash test may kill the process (see failpoint.ts; off in production).
  *
  * Events: `command` before every command (planned or not); `command-done` after every command that
  * ran and exited, whatever its exit code. A command that could not start, was cancelled, timed out or
@@ -47,6 +49,7 @@ export class ExecaCommandRunner implements CommandRunner {
       ...(spec.timeoutMs === undefined ? {} : { timeout: spec.timeoutMs }),
     });
     const durationMs = Math.round(performance.now() - started);
+    if (spec.mutates) failpoint(commandStepName(argv), argv.join(' '));
     const stdout = typeof result.stdout === 'string' ? result.stdout : '';
     const stderr = typeof result.stderr === 'string' ? result.stderr : '';
 

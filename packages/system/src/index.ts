@@ -9,6 +9,14 @@ export { nodeBootFileOps } from './boot-file-ops.js';
 export { decodePath, encodePath, isTextPath, nulList } from './byte-paths.js';
 export { CONFIG_SEARCH_PATH, type LoadConfigOptions, loadConfig, loadConfigFiles } from './config-files.js';
 export { ExecaCommandRunner } from './execa-command-runner.js';
+export {
+  commandStepName,
+  FAILPOINT_GATE,
+  type FailpointSettings,
+  failpoint,
+  failpointGateOpen,
+  parseFailpointSettings,
+} from './failpoint.js';
 export { FindmntHostInfo, parseFindmnt } from './findmnt-host-info.js';
 export { LockDirectory, type LockHolder, PidFileLock } from './pid-file-lock.js';
 export { assertRealParents, ensureDirectory, readRegular, writeInPlace } from './safe-fs.js';
