@@ -25,14 +25,14 @@ function workspaces(group: string): string[] {
 }
 
 /** Registering an implementation with a DI container (tsyringe), or making one. */
-export function registersImplementations(text: string): boolean {
+function registersImplementations(text: string): boolean {
   return /\b(createChildContainer|registerSingleton|registerInstance|registerType)\s*\(|\.register(<[^>]*>)?\s*\([^)]*\{\s*use(Class|Value|Factory|Token)\b/s.test(
     text,
   );
 }
 
 /** Importing an adapter or plugin package directly, instead of going through the composition root. */
-export function importsImplementations(text: string): string[] {
+function importsImplementations(text: string): string[] {
   const found = text.matchAll(/from '(@imgbased\/(?:lvm-thin|fs-ext4|bootloader-[^']+|persistence-[^']+))'/g);
   return [...found].map((m) => m[1]!);
 }
