@@ -1,0 +1,125 @@
+#compdef imgbase
+# Generated from imgbased’s sources (apps/cli/src/docs): do not edit; run packaging/generate-docs.
+
+_imgbase_layers() {
+  local -a names
+  names=(${(f)"$(imgbase layout --layers 2>/dev/null)"})
+  _describe -t layers 'layer' names
+}
+_imgbase_bases() {
+  local -a names
+  names=(${(f)"$(imgbase layout --bases 2>/dev/null)"})
+  _describe -t bases 'base' names
+}
+_imgbase_volumes() {
+  local -a names
+  names=(${(f)"$(imgbase layout --bases 2>/dev/null)"} ${(f)"$(imgbase layout --layers 2>/dev/null)"})
+  _describe -t volumes 'base or layer' names
+}
+
+_imgbase() {
+  local curcontext=$curcontext state line
+  local -a commands
+  commands=(
+    'layout:list bases and layers, or create the layout'
+    'base:add, remove or find bases'
+    'layer:add or find layers'
+    'boot:boot entries\: list them, the default, or choose the layer to boot'
+    'update:install an image as a new base, carry the admin’s state over, boot it next'
+    'rollback:boot the previous base’s newest layer by default (or --to LAYER)'
+    'w:which layer is running'
+  )
+  _arguments -C \
+    '--debug[show every step and command]' \
+    '--json[answer with JSON (schema version 1)]' \
+    '(- *)--version[output the version number]' \
+    '(- *)--help[show the help]' \
+    '1:command:->command' \
+    '*::argument:->argument'
+  case $state in
+    command) _describe -t commands 'imgbase command' commands ;;
+    argument)
+      case $words[1] in
+        layout)
+          _arguments -s \
+            '--init[create the layout\: tag the volume group and thin pool, make the first base and layer]' \
+            '--from=[with --init\: the root volume\: /, VG/LV, /dev/VG/LV or @TAG]:SRC: ' \
+            '--init-nvr=[with --init\: the first base]:NVR: ' \
+            '--bases[list the bases, one per line]' \
+            '--layers[list the layers, one per line]' \
+            '--free-space[free space in the thin pool]' \
+            '--units=[with --free-space]:UNIT:(b k m g t p)' \
+            '--json[answer with JSON (schema version 1)]' \
+            '--debug[show every step and command]' \
+            '--dry-run[print the commands that would change the system, change nothing]' \
+            '1::NVR: ' \
+          ;;
+        base)
+          _arguments -s \
+            '--add=[add a read-only base]:NVR: ' \
+            '--size=[with --add\: size of the thin volume, e.g. 1G (MiB without a unit)]:SIZE: ' \
+            '--remove=[remove a base and all its layers]:BASE:_imgbase_bases' \
+            '--pin=[keep a base from garbage collection]:NVR: ' \
+            '--unpin=[let garbage collection remove a pinned base again]:NVR: ' \
+            '--latest[the newest base]' \
+            '--of-layer=[the base of a layer]:LAYER:_imgbase_layers' \
+            '--json[answer with JSON (schema version 1)]' \
+            '--debug[show every step and command]' \
+            '--dry-run[print the commands that would change the system, change nothing]' \
+            '1::IMAGE:_files' \
+          ;;
+        layer)
+          _arguments -s \
+            '--add[add a writable layer]' \
+            '--latest[the newest layer]' \
+            '--current[the layer mounted at /]' \
+            '--volume-path=[the device path of a base or layer]:BASE|LAYER:_imgbase_volumes' \
+            '--json[answer with JSON (schema version 1)]' \
+            '--debug[show every step and command]' \
+            '--dry-run[print the commands that would change the system, change nothing]' \
+            '1::BASE|LAYER:_imgbase_volumes' \
+          ;;
+        boot)
+          _arguments -s \
+            '--list[the boot entries, the default (*) and the one-shot (>)]' \
+            '--get-default[the layer booted by default]' \
+            '--set-default=[boot LAYER by default]:LAYER:_imgbase_layers' \
+            '--next=[boot LAYER at the next boot only, then the default again]:LAYER:_imgbase_layers' \
+            '--kernel-args=[the kernel arguments of LAYER’s entry]:LAYER:_imgbase_layers' \
+            '--edit-kernel-args=[change the kernel arguments of LAYER’s entry (with --append, --delete)]:LAYER:_imgbase_layers' \
+            '*--append=[with --edit-kernel-args\: add ARG (key=value replaces the key’s value)]:ARG: ' \
+            '*--delete=[with --edit-kernel-args\: take out ARG (a bare key takes every value)]:ARG: ' \
+            '--json[answer with JSON (schema version 1)]' \
+            '--debug[show every step and command]' \
+            '--dry-run[print the commands that would change the system, change nothing]' \
+          ;;
+        update)
+          _arguments -s \
+            '--nvr=[the new base’s NVR (default\: from the image’s os-release, else its file name)]:NVR: ' \
+            '--format=[the image’s format]:FORMAT:(auto ext4 squashfs tar)' \
+            '--sha256=[the image’s SHA-256 (default\: IMAGE.sha256 beside it, when there is one)]:HEX: ' \
+            '--from=[the layer whose state is carried over (default\: the running layer)]:LAYER:_imgbase_layers' \
+            '--keep=[bases kept after the update (default\: \[update\] images_to_keep)]:N: ' \
+            '--json[answer with JSON (schema version 1)]' \
+            '--debug[show every step and command]' \
+            '--dry-run[print the commands that would change the system, change nothing]' \
+            '1:IMAGE:_files' \
+          ;;
+        rollback)
+          _arguments -s \
+            '--to=[the layer to boot by default]:LAYER:_imgbase_layers' \
+            '--json[answer with JSON (schema version 1)]' \
+            '--debug[show every step and command]' \
+            '--dry-run[print the commands that would change the system, change nothing]' \
+          ;;
+        w)
+          _arguments -s \
+            '--json[answer with JSON (schema version 1)]' \
+            '--debug[show every step and command]' \
+          ;;
+      esac
+      ;;
+  esac
+}
+
+_imgbase "$@"

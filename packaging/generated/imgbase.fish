@@ -1,0 +1,81 @@
+# fish completion for imgbase(8)
+# Generated from imgbased’s sources (apps/cli/src/docs): do not edit; run packaging/generate-docs.
+
+function __imgbase_names --description "names of the real layout: layers or bases"
+    imgbase layout --$argv[1] 2>/dev/null
+end
+
+complete -c imgbase -f
+complete -c imgbase -n __fish_use_subcommand -l debug -d 'show every step and command'
+complete -c imgbase -n __fish_use_subcommand -l json -d 'answer with JSON (schema version 1)'
+complete -c imgbase -n __fish_use_subcommand -l version -d 'output the version number'
+complete -c imgbase -n __fish_use_subcommand -s h -l help -d 'show the help'
+complete -c imgbase -n __fish_use_subcommand -a layout -d 'list bases and layers, or create the layout'
+complete -c imgbase -n __fish_use_subcommand -a base -d 'add, remove or find bases'
+complete -c imgbase -n __fish_use_subcommand -a layer -d 'add or find layers'
+complete -c imgbase -n __fish_use_subcommand -a boot -d 'boot entries: list them, the default, or choose the layer to boot'
+complete -c imgbase -n __fish_use_subcommand -a update -d 'install an image as a new base, carry the admin’s state over, boot it next'
+complete -c imgbase -n __fish_use_subcommand -a rollback -d 'boot the previous base’s newest layer by default (or --to LAYER)'
+complete -c imgbase -n __fish_use_subcommand -a w -d 'which layer is running'
+
+complete -c imgbase -n '__fish_seen_subcommand_from layout' -l init -d 'create the layout: tag the volume group and thin pool, make the first base and layer'
+complete -c imgbase -n '__fish_seen_subcommand_from layout' -l from -x -d 'with --init: the root volume: /, VG/LV, /dev/VG/LV or @TAG'
+complete -c imgbase -n '__fish_seen_subcommand_from layout' -l init-nvr -x -d 'with --init: the first base'
+complete -c imgbase -n '__fish_seen_subcommand_from layout' -l bases -d 'list the bases, one per line'
+complete -c imgbase -n '__fish_seen_subcommand_from layout' -l layers -d 'list the layers, one per line'
+complete -c imgbase -n '__fish_seen_subcommand_from layout' -l free-space -d 'free space in the thin pool'
+complete -c imgbase -n '__fish_seen_subcommand_from layout' -l units -x -a 'b k m g t p' -d 'with --free-space'
+complete -c imgbase -n '__fish_seen_subcommand_from layout' -l json -d 'answer with JSON (schema version 1)'
+complete -c imgbase -n '__fish_seen_subcommand_from layout' -l debug -d 'show every step and command'
+complete -c imgbase -n '__fish_seen_subcommand_from layout' -l dry-run -d 'print the commands that would change the system, change nothing'
+
+complete -c imgbase -n '__fish_seen_subcommand_from base' -l add -x -d 'add a read-only base'
+complete -c imgbase -n '__fish_seen_subcommand_from base' -l size -x -d 'with --add: size of the thin volume, e.g. 1G (MiB without a unit)'
+complete -c imgbase -n '__fish_seen_subcommand_from base' -l remove -x -a '(__imgbase_names bases)' -d 'remove a base and all its layers'
+complete -c imgbase -n '__fish_seen_subcommand_from base' -l pin -x -d 'keep a base from garbage collection'
+complete -c imgbase -n '__fish_seen_subcommand_from base' -l unpin -x -d 'let garbage collection remove a pinned base again'
+complete -c imgbase -n '__fish_seen_subcommand_from base' -l latest -d 'the newest base'
+complete -c imgbase -n '__fish_seen_subcommand_from base' -l of-layer -x -a '(__imgbase_names layers)' -d 'the base of a layer'
+complete -c imgbase -n '__fish_seen_subcommand_from base' -l json -d 'answer with JSON (schema version 1)'
+complete -c imgbase -n '__fish_seen_subcommand_from base' -l debug -d 'show every step and command'
+complete -c imgbase -n '__fish_seen_subcommand_from base' -l dry-run -d 'print the commands that would change the system, change nothing'
+complete -c imgbase -n '__fish_seen_subcommand_from base' -F -d 'IMAGE'
+
+complete -c imgbase -n '__fish_seen_subcommand_from layer' -l add -d 'add a writable layer'
+complete -c imgbase -n '__fish_seen_subcommand_from layer' -l latest -d 'the newest layer'
+complete -c imgbase -n '__fish_seen_subcommand_from layer' -l current -d 'the layer mounted at /'
+complete -c imgbase -n '__fish_seen_subcommand_from layer' -l volume-path -x -a '(__imgbase_names bases; __imgbase_names layers)' -d 'the device path of a base or layer'
+complete -c imgbase -n '__fish_seen_subcommand_from layer' -l json -d 'answer with JSON (schema version 1)'
+complete -c imgbase -n '__fish_seen_subcommand_from layer' -l debug -d 'show every step and command'
+complete -c imgbase -n '__fish_seen_subcommand_from layer' -l dry-run -d 'print the commands that would change the system, change nothing'
+complete -c imgbase -n '__fish_seen_subcommand_from layer' -a '(__imgbase_names bases; __imgbase_names layers)' -d 'BASE|LAYER'
+
+complete -c imgbase -n '__fish_seen_subcommand_from boot' -l list -d 'the boot entries, the default (*) and the one-shot (>)'
+complete -c imgbase -n '__fish_seen_subcommand_from boot' -l get-default -d 'the layer booted by default'
+complete -c imgbase -n '__fish_seen_subcommand_from boot' -l set-default -x -a '(__imgbase_names layers)' -d 'boot LAYER by default'
+complete -c imgbase -n '__fish_seen_subcommand_from boot' -l next -x -a '(__imgbase_names layers)' -d 'boot LAYER at the next boot only, then the default again'
+complete -c imgbase -n '__fish_seen_subcommand_from boot' -l kernel-args -x -a '(__imgbase_names layers)' -d 'the kernel arguments of LAYER’s entry'
+complete -c imgbase -n '__fish_seen_subcommand_from boot' -l edit-kernel-args -x -a '(__imgbase_names layers)' -d 'change the kernel arguments of LAYER’s entry (with --append, --delete)'
+complete -c imgbase -n '__fish_seen_subcommand_from boot' -l append -x -d 'with --edit-kernel-args: add ARG (key=value replaces the key’s value)'
+complete -c imgbase -n '__fish_seen_subcommand_from boot' -l delete -x -d 'with --edit-kernel-args: take out ARG (a bare key takes every value)'
+complete -c imgbase -n '__fish_seen_subcommand_from boot' -l json -d 'answer with JSON (schema version 1)'
+complete -c imgbase -n '__fish_seen_subcommand_from boot' -l debug -d 'show every step and command'
+complete -c imgbase -n '__fish_seen_subcommand_from boot' -l dry-run -d 'print the commands that would change the system, change nothing'
+
+complete -c imgbase -n '__fish_seen_subcommand_from update' -l nvr -x -d 'the new base’s NVR (default: from the image’s os-release, else its file name)'
+complete -c imgbase -n '__fish_seen_subcommand_from update' -l format -x -a 'auto ext4 squashfs tar' -d 'the image’s format'
+complete -c imgbase -n '__fish_seen_subcommand_from update' -l sha256 -x -d 'the image’s SHA-256 (default: IMAGE.sha256 beside it, when there is one)'
+complete -c imgbase -n '__fish_seen_subcommand_from update' -l from -x -a '(__imgbase_names layers)' -d 'the layer whose state is carried over (default: the running layer)'
+complete -c imgbase -n '__fish_seen_subcommand_from update' -l keep -x -d 'bases kept after the update (default: [update] images_to_keep)'
+complete -c imgbase -n '__fish_seen_subcommand_from update' -l json -d 'answer with JSON (schema version 1)'
+complete -c imgbase -n '__fish_seen_subcommand_from update' -l debug -d 'show every step and command'
+complete -c imgbase -n '__fish_seen_subcommand_from update' -l dry-run -d 'print the commands that would change the system, change nothing'
+complete -c imgbase -n '__fish_seen_subcommand_from update' -F -d 'IMAGE'
+
+complete -c imgbase -n '__fish_seen_subcommand_from rollback' -l to -x -a '(__imgbase_names layers)' -d 'the layer to boot by default'
+complete -c imgbase -n '__fish_seen_subcommand_from rollback' -l json -d 'answer with JSON (schema version 1)'
+complete -c imgbase -n '__fish_seen_subcommand_from rollback' -l debug -d 'show every step and command'
+complete -c imgbase -n '__fish_seen_subcommand_from rollback' -l dry-run -d 'print the commands that would change the system, change nothing'
+
+complete -c imgbase -n '__fish_seen_subcommand_from w' -l json -d 'answer with JSON (schema version 1)'
+complete -c imgbase -n '__fish_seen_subcommand_from w' -l debug -d 'show every step and command'
