@@ -1,12 +1,17 @@
 import type { StorageReport, ThinVolume } from '../contracts/volume-manager.js';
 import { BaseNotFoundError, LayerNotFoundError, NoLayoutError } from '../errors/index.js';
-import { latestBase, readLayout } from '../layout/layout.js';
+import { emit, type OperationContext } from '../events.js';
+import { latestBase, layoutNotes, readLayout } from '../layout/layout.js';
 import type { BaseView, LayoutView } from '../layout/schema.js';
 
-/** The layout in a storage report; throws NoLayoutError when the host has none. */
-export function requireLayout(report: StorageReport): LayoutView {
+/**
+ * The layout in a storage report; throws NoLayoutError when the host has none. With a context, says
+ * (as `classify` steps, shown by `--debug`) where it read a volume differently from its tag.
+ */
+export function requireLayout(report: StorageReport, context?: OperationContext): LayoutView {
   const layout = readLayout(report);
   if (!layout) throw new NoLayoutError();
+  for (const note of layoutNotes(report)) emit(context, { type: 'step', step: 'classify', message: note });
   return layout;
 }
 

@@ -16,7 +16,7 @@ export class LayoutQueries {
 
   /** The whole layout; throws NoLayoutError when the host has none. */
   async layout(context?: OperationContext): Promise<LayoutView> {
-    return requireLayout(await this.volumes.report(context));
+    return requireLayout(await this.volumes.report(context), context);
   }
 
   async latestBase(context?: OperationContext): Promise<BaseView> {
@@ -42,7 +42,7 @@ export class LayoutQueries {
   /** The layer mounted at `/`. */
   async currentLayer(context?: OperationContext): Promise<LayerView> {
     const [report, root] = await Promise.all([this.volumes.report(context), this.host.mountedRoot(context)]);
-    const layout = requireLayout(report);
+    const layout = requireLayout(report, context);
     const layer = root.device && findByDevice(allLayers(layout), report, root.device);
     if (!layer) throw new NotOnLayerError(root.source);
     return layer;

@@ -1,6 +1,7 @@
 import type { StorageReport, ThinVolume } from '../contracts/volume-manager.js';
 import { LayoutInvalidError } from '../errors/index.js';
-import { compareLayerNames, compareNvr, type LayerName, type Nvr, parseLayerName, parseNvr } from '../naming/nvr.js';
+import { compareLayerNames, compareNvr, type LayerName, type Nvr } from '../naming/nvr.js';
+import { classifyVolumes, isImageVolume, volumeMountPoint } from './classify.js';
 import type { BaseView, LayerView, LayoutView } from './schema.js';
 import { Tags } from './tags.js';
 
@@ -30,31 +31,23 @@ export function readLayout(report: StorageReport): LayoutView | undefined {
   const incomplete = volumes.filter(isIncomplete).map((v) => v.name);
   const settled = volumes.filter((v) => !isIncomplete(v));
 
-  const bases: (BaseView & { parsed: Nvr })[] = [];
-  for (const volume of settled.filter((v) => v.tags.includes(Tags.base))) {
-    const parsed = tryParse(() => parseNvr(volume.name));
-    if (parsed)
-      bases.push({
-        ...volumeFields(volume),
-        nvr: parsed,
-        pinned: volume.tags.includes(Tags.pinned),
-        layers: [],
-        parsed,
-      });
-  }
+  // By name, as the original reads them (see classifyVolumes); the tag only marks them as imgbased's.
+  const classified = classifyVolumes(settled);
+  const bases: (BaseView & { parsed: Nvr })[] = classified.bases.map(({ volume, nvr }) => ({
+    ...volumeFields(volume),
+    nvr,
+    pinned: volume.tags.includes(Tags.pinned),
+    layers: [],
+    parsed: nvr,
+  }));
   bases.sort((a, b) => compareNvr(a.parsed, b.parsed));
 
-  const layers: (LayerView & { parsed: LayerName })[] = [];
-  for (const volume of settled.filter((v) => v.tags.includes(Tags.layer) && !v.tags.includes(Tags.base))) {
-    const parsed = tryParse(() => parseLayerName(volume.name));
-    if (parsed)
-      layers.push({
-        ...volumeFields(volume),
-        base: volume.name.slice(0, volume.name.lastIndexOf('+')),
-        index: parsed.index,
-        parsed,
-      });
-  }
+  const layers: (LayerView & { parsed: LayerName })[] = classified.layers.map(({ volume, layer }) => ({
+    ...volumeFields(volume),
+    base: volume.name.slice(0, volume.name.lastIndexOf('+')),
+    index: layer.index,
+    parsed: layer,
+  }));
   layers.sort((a, b) => compareLayerNames(a.parsed, b.parsed));
 
   const orphanLayers: LayerView[] = [];
@@ -76,6 +69,15 @@ export function readLayout(report: StorageReport): LayoutView | undefined {
     bases: bases.map(({ parsed: _parsed, ...base }) => base),
     orphanLayers,
     incomplete,
+    volumes: volumes
+      .filter((v) => v.tags.includes(Tags.volume) && !isImageVolume(v))
+      .map((v) => ({
+        name: v.name,
+        path: v.path,
+        sizeBytes: v.sizeBytes,
+        active: v.active,
+        mountPoint: volumeMountPoint(v.name),
+      })),
   };
 }
 
@@ -91,13 +93,11 @@ function volumeFields(volume: ThinVolume) {
   };
 }
 
-// Volumes tagged by hand with names imgbased cannot read are left out rather than failing every listing.
-function tryParse<T>(parse: () => T): T | undefined {
-  try {
-    return parse();
-  } catch {
-    return undefined;
-  }
+/** What `readLayout` read differently from the tags (see classifyVolumes), for `--debug`. */
+export function layoutNotes(report: StorageReport): readonly string[] {
+  const group = report.groups.find((g) => g.tags.includes(Tags.group));
+  if (!group) return [];
+  return classifyVolumes(report.volumes.filter((v) => v.vg === group.name && !v.tags.includes(Tags.pending))).notes;
 }
 
 export function allLayers(layout: LayoutView): LayerView[] {

@@ -44,6 +44,15 @@ export const PoolViewSchema = z.object({
 });
 export type PoolView = z.infer<typeof PoolViewSchema>;
 
+export const SeparateVolumeViewSchema = z.object({
+  name: z.string(),
+  path: described(z.string(), '/dev/VG/LV'),
+  sizeBytes: z.int(),
+  active: z.boolean(),
+  mountPoint: described(z.string(), 'where it belongs, read from its name: var_log_audit is /var/log/audit'),
+});
+export type SeparateVolumeView = z.infer<typeof SeparateVolumeViewSchema>;
+
 export const LayoutViewSchema = z.object({
   vg: z.string(),
   pool: PoolViewSchema,
@@ -51,6 +60,10 @@ export const LayoutViewSchema = z.object({
   bases: described(z.array(BaseViewSchema), 'oldest first, ordered by rpm version rules'),
   orphanLayers: described(z.array(LayerViewSchema), 'layers whose base is gone'),
   incomplete: described(z.array(z.string()), 'volumes left half-made by an interrupted operation'),
+  volumes: described(
+    z.array(SeparateVolumeViewSchema),
+    'separate volumes (tag imgbased:volume, e.g. var_log_audit): listed and kept, never bases or layers',
+  ),
 });
 export type LayoutView = z.infer<typeof LayoutViewSchema>;
 

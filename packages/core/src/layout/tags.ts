@@ -8,6 +8,8 @@ export const Tags = {
   init: 'imgbased:init',
   base: 'imgbased:base',
   layer: 'imgbased:layer',
+  /** The original's separate volumes (`var_log_audit`…): listed and kept, never a base or a layer. */
+  volume: 'imgbased:volume',
   /**
    * Set in the same lvcreate that makes a volume and removed as an operation's last step: a volume
    * that still has it after the operation's process is gone was left half-made (the process was

@@ -4,5 +4,6 @@ export * from './memory-boot-files.js';
 export * from './memory-bootloader.js';
 export * from './memory-images.js';
 export * from './memory-volumes.js';
+export * from './original-host.js';
 export * from './scripted-runner.js';
 export * from './update-host.js';
