@@ -10,7 +10,7 @@ import {
   emit,
   type OperationContext,
   readBlsDirectory,
-  renderBlsEntry,
+  renderBlsKeeping,
   syncBlsDirectory,
 } from '@imgbased/core';
 import { GrubEnvironment } from './grub-env.js';
@@ -98,8 +98,8 @@ export function createGrubBls({
       const variables = await env.list(at.env, context);
       return {
         entries,
-        defaultId: variables.saved_entry || undefined,
-        nextId: variables.next_entry || undefined,
+        defaultId: entryNamed(entries, variables.saved_entry),
+        nextId: entryNamed(entries, variables.next_entry),
         parsed: { mode, paths: at, blsFiles },
       };
     },
@@ -121,9 +121,13 @@ export function createGrubBls({
           });
         }
       } else {
+        // A file that is there already (the original's, written by grubby) keeps its other lines.
         const wanted = change.entries.map((entry) => ({
           fileName: blsFileName(entry.id),
-          text: renderBlsEntry(entry),
+          text: renderBlsKeeping(
+            entry,
+            blsFiles.find((f) => f.fileName === blsFileName(entry.id)),
+          ),
         }));
         changed += await syncBlsDirectory(files, at.entries, blsFiles, wanted);
       }
@@ -147,4 +151,16 @@ export function createGrubBls({
       },
     },
   };
+}
+
+/**
+ * The entry grub boots for a `saved_entry`/`next_entry` value: grub takes an entry's id or its title.
+ * The original wrote titles there (`<nvr> (<kver>)`); two layers of one image with one kernel share a
+ * title, and grub's blscfg lists the newer first, so the last such entry in file order is the one.
+ * A value that names no entry is kept as it is.
+ */
+function entryNamed(entries: readonly BootEntry[], value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (entries.some((e) => e.id === value)) return value;
+  return entries.findLast((e) => e.title === value)?.id ?? value;
 }

@@ -16,6 +16,8 @@ export interface BlsFile {
   readonly tries: { readonly left: number; readonly done: number } | undefined;
   /** Key/value lines in order; repeatable keys (initrd, options) appear once per line. */
   readonly fields: readonly (readonly [string, string])[];
+  /** The file's text as read (absent for a file not read from disk). */
+  readonly text?: string | undefined;
 }
 
 export class BlsSyntaxError extends Error {}
@@ -54,7 +56,7 @@ export function parseBlsEntry(fileName: string, text: string): BlsFile {
   if (!fields.some(([k]) => k === 'linux' || k === 'efi' || k === 'uki')) {
     throw new BlsSyntaxError('no linux, efi or uki line');
   }
-  return { fileName, id: name.id, tries: name.tries, fields };
+  return { fileName, id: name.id, tries: name.tries, fields, text };
 }
 
 function first(file: BlsFile, key: string): string | undefined {
@@ -92,6 +94,46 @@ export function renderBlsEntry(entry: {
     ...(entry.initrd === undefined ? [] : [`initrd ${entry.initrd}`]),
     `options ${entry.options.join(' ')}`,
   ];
+  return `${lines.join('\n')}\n`;
+}
+
+type RenderableEntry = Parameters<typeof renderBlsEntry>[0];
+
+/** The keys imgbased writes; any other key of an entry file (grub_users, grub_arg, grub_class, id…) is not its own. */
+const OWN_BLS_KEYS = ['title', 'version', 'linux', 'initrd', 'options'];
+
+/**
+ * The text of `entry` in a file that is there already (`existing`, e.g. one the original wrote with
+ * grubby): the file as it is when it says the same, else the file with imgbased's keys set and every
+ * other line kept in place (grub_users, grub_arg --unrestricted, grub_class: dropping those would
+ * change who may boot the entry). Without `existing`, imgbased's own rendering.
+ */
+export function renderBlsKeeping(entry: RenderableEntry, existing: BlsFile | undefined): string {
+  if (existing === undefined) return renderBlsEntry(entry);
+  const now = blsToBootEntry(existing);
+  const same =
+    now.title === entry.title &&
+    now.version === entry.version &&
+    now.kernel === entry.kernel &&
+    now.initrd === entry.initrd &&
+    now.options.join(' ') === entry.options.join(' ');
+  if (same && existing.text !== undefined) return existing.text;
+  const values: Record<string, string | undefined> = {
+    title: entry.title,
+    version: entry.version,
+    linux: entry.kernel,
+    initrd: entry.initrd,
+    options: entry.options.join(' '),
+  };
+  const lines: string[] = [];
+  for (const [key, value] of existing.fields) {
+    if (!OWN_BLS_KEYS.includes(key)) lines.push(`${key} ${value}`.trimEnd());
+    else if (key in values) {
+      if (values[key] !== undefined) lines.push(`${key} ${values[key]}`);
+      delete values[key]; // a repeated initrd/options line is folded into the first
+    }
+  }
+  for (const key of OWN_BLS_KEYS) if (values[key] !== undefined) lines.push(`${key} ${values[key]}`);
   return `${lines.join('\n')}\n`;
 }
 

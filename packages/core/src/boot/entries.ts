@@ -19,6 +19,18 @@ export function entryIdForLayer(layer: string): string {
   return `imgbased-${base.replace(/[^A-Za-z0-9._-]/g, '_')}`;
 }
 
+/**
+ * The id a desired entry is written under: the one it names, else the id of the installed entry of
+ * its layer (an entry is its layer's, whatever its file is called: the original named its BLS files
+ * `<layer>-<kver>`), else `entryIdForLayer`.
+ */
+export function desiredEntryId(
+  entry: Pick<DesiredBootEntry, 'id' | 'layer'>,
+  installed: readonly Pick<BootEntry, 'id' | 'layer'>[],
+): string {
+  return entry.id ?? installed.find((e) => e.layer === entry.layer)?.id ?? entryIdForLayer(entry.layer);
+}
+
 /** `<NVR+N> (<kernel version>)`, the original's title. */
 export function entryTitle(layer: string, kernelVersion: string): string {
   return `${layer} (${kernelVersion})`;

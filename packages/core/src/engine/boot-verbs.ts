@@ -86,7 +86,7 @@ export class BootVerbs {
       const { bootloader, state, entry, vg } = await this.entryOfLayer(layer, requireLayout(report), tx.context);
       const edited = desiredFromInstalled(entry, layer, vg, { add: append, remove });
       // Keep the entry's own title (it names the kernel it boots); only the command line changes.
-      const desired = { ...edited, title: entry.title };
+      const desired = { ...edited, id: entry.id, title: entry.title };
       const base = { dryRun: Boolean(context.dryRun), bootloader: bootloader.name, layer, entry: entry.id };
       const change = { ...base, previous: [...entry.options], options: [...desired.options] };
       if (context.dryRun) {

@@ -1,4 +1,4 @@
-import { entryIdForLayer } from '../boot/entries.js';
+import { desiredEntryId, entryIdForLayer } from '../boot/entries.js';
 import type {
   BootEntry,
   Bootloader,
@@ -57,7 +57,7 @@ export class MemoryBootloader implements Bootloader, BootloaderSelection {
       const kernelName = from.split('/').at(-1) ?? 'vmlinuz';
       const initrdFrom = 'onBootPartition' in d.files ? d.files.onBootPartition.initrd : d.files.initrd;
       return {
-        id: entryIdForLayer(d.layer),
+        id: desiredEntryId(d, this.entries),
         title: d.title,
         version: d.version,
         kernel: `/${d.layer}/${kernelName}`,
