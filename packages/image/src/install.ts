@@ -14,8 +14,11 @@ export async function installImage(
   context?: OperationContext,
 ): Promise<void> {
   const reporter = new ProgressReporter(context, 'install', image.dataBytes);
-  const measured = async <T>(sample: () => Promise<() => Promise<number>>, work: () => Promise<T>) =>
-    context?.dryRun ? work() : withSampledProgress(reporter, await sample(), work);
+  // Progress is measured on the target; where it cannot be (no counter), the copy runs without it.
+  const measured = async <T>(sample: () => Promise<() => Promise<number>>, work: () => Promise<T>) => {
+    const bytesDone = context?.dryRun ? undefined : await sample().catch(() => undefined);
+    return bytesDone === undefined ? work() : withSampledProgress(reporter, bytesDone, work);
+  };
 
   switch (image.format) {
     case 'ext4':
