@@ -9,6 +9,7 @@ import type {
 } from '../contracts/bootloader.js';
 import type {
   BootConfiguration,
+  BootConfigurationChange,
   BootFileOps,
   BootLocation,
   BootloaderPlugin,
@@ -102,7 +103,7 @@ export class ManagedBootloader implements Bootloader {
     let filesReplaced: number;
     try {
       staged = await installEntryFiles(this.ops, location.root, desired, installed);
-      ({ filesReplaced } = await this.plugin.write(location, change, before, context));
+      filesReplaced = await this.swapIn(location, change, before, context);
     } catch (error) {
       await this.unstage(location, staged, installed, context);
       throw asBootWriteError(error, location.config);
@@ -116,6 +117,30 @@ export class ManagedBootloader implements Bootloader {
       });
     }
     return { atomic: atomic && filesReplaced <= 1 };
+  }
+
+  /**
+   * The plugin's write, in two steps when the default moves away from an entry that leaves: first the
+   * new entries beside the old ones with the new default, then without the old ones. A plugin that
+   * writes its entries and its default in separate files (BLS + loader.conf or grubenv) can then never
+   * be caught naming, as the default, an entry that is already gone.
+   */
+  private async swapIn(
+    location: BootLocation,
+    change: BootConfigurationChange,
+    before: BootConfiguration,
+    context?: OperationContext,
+  ): Promise<number> {
+    const kept = new Set(change.entries.map((e) => e.id));
+    const leaving = before.entries.filter((e) => e.layer !== undefined && !kept.has(e.id));
+    if (change.defaultId === before.defaultId || leaving.length === 0) {
+      return (await this.plugin.write(location, change, before, context)).filesReplaced;
+    }
+    const both = [...leaving.map((e) => ({ ...e, layer: e.layer! })), ...change.entries];
+    const first = await this.plugin.write(location, { entries: both, defaultId: change.defaultId }, before, context);
+    const middle = await this.plugin.read(location, context);
+    const second = await this.plugin.write(location, change, middle, context);
+    return first.filesReplaced + second.filesReplaced;
   }
 
   async ownFiles(context?: OperationContext): Promise<OwnBootFiles> {
