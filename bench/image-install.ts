@@ -107,7 +107,7 @@ async function timed(name: string, work: () => Promise<void> | void): Promise<nu
   await work();
   sh(['sync']);
   const ms = performance.now() - started;
-  (cpu[name] ??= []).push((await cpuMs()) - cpuBefore);
+  cpu[name] = [...(cpu[name] ?? []), (await cpuMs()) - cpuBefore];
   return ms;
 }
 

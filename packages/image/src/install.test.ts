@@ -31,8 +31,12 @@ describe('installImage', () => {
     await expect(installImage(runner, filesystems, image({ format: 'liveimg' }), '/dev/fake/new')).rejects.toThrow(
       'disk full',
     );
-    expect(runner.commandLines[0]).toMatch(/^mount -t squashfs -o ro,loop \/var\/tmp\/Node-1-0\.img \/tmp\/imgbased-sqfs-\w+\/root$/);
-    expect(filesystems.calls[0]).toMatch(/^writeImage \/tmp\/imgbased-sqfs-\w+\/root\/LiveOS\/rootfs\.img \/dev\/fake\/new$/);
+    expect(runner.commandLines[0]).toMatch(
+      /^mount -t squashfs -o ro,loop \/var\/tmp\/Node-1-0\.img \/tmp\/imgbased-sqfs-\w+\/root$/,
+    );
+    expect(filesystems.calls[0]).toMatch(
+      /^writeImage \/tmp\/imgbased-sqfs-\w+\/root\/LiveOS\/rootfs\.img \/dev\/fake\/new$/,
+    );
     expect(runner.commandLines[1]).toMatch(/^umount \/tmp\/imgbased-sqfs-\w+\/root$/);
   });
 
