@@ -37,6 +37,8 @@ export default defineConfig({
             '{packages,plugins,apps}/*/{src,test}/**/*.integration.test.ts',
             // Plugins built outside the workspace (examples/), proven by the testkit like in-tree ones.
             'examples/*/*.integration.test.ts',
+            // The .deb and the RPM (packaging/): built from the bundles, run without node_modules.
+            'packaging/test/*.integration.test.ts',
           ],
           testTimeout: 120_000,
           hookTimeout: 120_000,
