@@ -89,8 +89,8 @@ describe('imgbased jobs', () => {
       data: { jobId: expect.any(String) },
     });
 
-    // While the daemon's job holds the lock, the CLI gets E_LOCKED and changes nothing.
-    expect(s.step(5).exitCode).toBe(1);
+    // While the daemon's job holds the lock, the CLI gets E_LOCKED (exit 3: try again later) and changes nothing.
+    expect(s.step(5).exitCode).toBe(3);
     expect(JSON.parse(s.step(5).stdout).error.code).toBe('E_LOCKED');
     const during = parseLvs(s.step(6));
     expect(during.find((r) => r.lv_name === 'Base-1-0+2')?.lv_tags).toContain('imgbased:pending');
