@@ -18,6 +18,12 @@ export interface CarryOverTrees {
   readonly newLayer: string;
   /** The old base was active already (bases normally are not): left active afterwards. */
   readonly oldBaseActive: boolean;
+  /**
+   * The old layer is the running root, mounted read-write at `/`: the kernel refuses a second, read-only
+   * mount of a file system mounted read-write, so it is mounted read-write again (the same file system,
+   * only read by the carry-over).
+   */
+  readonly oldLayerRunning: boolean;
 }
 
 /** How a new layer's entry is chosen to boot: by default now; a trial boot (one-shot) is a later issue. */
@@ -79,7 +85,7 @@ export class UpdateSteps {
         (baseDir) =>
           this.filesystem.withMounted(
             dev(trees.oldLayer),
-            { readOnly: true },
+            { readOnly: !trees.oldLayerRunning },
             (layerDir) =>
               this.filesystem.withMounted(
                 dev(trees.newLayer),

@@ -58,6 +58,12 @@ describe('update', () => {
       'mount /dev/onn/Base-2-0+1',
       'mount /dev/onn/Base-2-0+1',
     ]);
+    // The running layer is mounted read-write at / already: mounted again read-write (the kernel refuses ro).
+    expect(h.filesystem.mounts.slice(0, 3)).toEqual([
+      { device: '/dev/onn/Base-1-0', readOnly: true },
+      { device: '/dev/onn/Base-1-0+1', readOnly: false },
+      { device: '/dev/onn/Base-2-0+1', readOnly: false },
+    ]);
     expect(h.persistence.calls).toEqual([
       {
         trees: { oldBase: '/mnt/fake', oldLayer: '/mnt/fake', newLayer: '/mnt/fake' },
@@ -110,6 +116,7 @@ describe('update', () => {
     const events: EngineEvent[] = [];
     const result = await h.engine().update({ image: '/images/Base-2-0.img' }, { report: (e) => events.push(e) });
     expect(result.from).toEqual({ layer: 'Base-1-0+1', why: 'newest' });
+    expect(h.filesystem.mounts[1]).toEqual({ device: '/dev/onn/Base-1-0+1', readOnly: true });
     expect(events).toContainEqual({
       type: 'warning',
       message:

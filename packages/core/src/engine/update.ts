@@ -161,6 +161,7 @@ export class Update {
       oldLayer: source.layer.name,
       newLayer: layer,
       oldBaseActive: report.volumes.find((v) => v.vg === vg && v.name === source.base.name)?.active ?? false,
+      oldLayerRunning: source.layer.name === running?.name,
     });
     const boot = await this.updateSteps.bootEntry(tx, vg, layer, source.layer.name, 'default');
 

@@ -34,7 +34,10 @@ export class RecordingFilesystem implements FilesystemDriver {
   async resize(device: string): Promise<void> {
     this.record('resize', device);
   }
-  async withMounted<T>(device: string, _o: { readOnly: boolean }, use: (directory: string) => Promise<T>): Promise<T> {
+  /** Every mount, with its mode. */
+  readonly mounts: { device: string; readOnly: boolean }[] = [];
+  async withMounted<T>(device: string, o: { readOnly: boolean }, use: (directory: string) => Promise<T>): Promise<T> {
+    this.mounts.push({ device, readOnly: o.readOnly });
     this.record('mount', device);
     return use('/mnt/fake');
   }
