@@ -48,6 +48,7 @@ _imgbase() {
             '--bases[list the bases, one per line]' \
             '--layers[list the layers, one per line]' \
             '--free-space[free space in the thin pool]' \
+            '--adopt[bring a layout the original imgbased made to imgbased’s conventions (undone on failure)]' \
             '--units=[with --free-space]:UNIT:(b k m g t p)' \
             '--json[answer with JSON (schema version 1)]' \
             '--debug[show every step and command]' \

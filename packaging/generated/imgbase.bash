@@ -62,7 +62,7 @@ _imgbase() {
   fi
   if [[ $cur == -* ]]; then
     case $command in
-      layout) words='--init --from --init-nvr --bases --layers --free-space --units --json --debug --dry-run' ;;
+      layout) words='--init --from --init-nvr --bases --layers --free-space --adopt --units --json --debug --dry-run' ;;
       base) words='--add --size --remove --pin --unpin --latest --of-layer --json --debug --dry-run' ;;
       layer) words='--add --latest --current --volume-path --json --debug --dry-run' ;;
       boot) words='--list --get-default --set-default --next --kernel-args --edit-kernel-args --append --delete --json --debug --dry-run' ;;

@@ -24,6 +24,7 @@ complete -c imgbase -n '__fish_seen_subcommand_from layout' -l init-nvr -x -d 'w
 complete -c imgbase -n '__fish_seen_subcommand_from layout' -l bases -d 'list the bases, one per line'
 complete -c imgbase -n '__fish_seen_subcommand_from layout' -l layers -d 'list the layers, one per line'
 complete -c imgbase -n '__fish_seen_subcommand_from layout' -l free-space -d 'free space in the thin pool'
+complete -c imgbase -n '__fish_seen_subcommand_from layout' -l adopt -d 'bring a layout the original imgbased made to imgbased’s conventions (undone on failure)'
 complete -c imgbase -n '__fish_seen_subcommand_from layout' -l units -x -a 'b k m g t p' -d 'with --free-space'
 complete -c imgbase -n '__fish_seen_subcommand_from layout' -l json -d 'answer with JSON (schema version 1)'
 complete -c imgbase -n '__fish_seen_subcommand_from layout' -l debug -d 'show every step and command'

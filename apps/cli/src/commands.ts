@@ -9,6 +9,7 @@ import {
 } from '@imgbased/core';
 import { type Command, Option } from 'commander';
 import { bootChanged, bootListed, changed, kernelArgsChanged, lines, type Outcome, oneLine } from './human.js';
+import { adopted } from './human-adopt.js';
 import { pinChanged, rolledBack, updated } from './human-update.js';
 import { layoutTree } from './output.js';
 
@@ -50,11 +51,12 @@ export function addCommands(program: Command, { common, act }: CommandKit): void
       .option('--bases', 'list the bases, one per line')
       .option('--layers', 'list the layers, one per line')
       .option('--free-space', 'free space in the thin pool')
+      .option('--adopt', 'bring a layout the original imgbased made to imgbased’s conventions (undone on failure)')
       .addOption(
         new Option('--units <UNIT>', 'with --free-space').choices(['b', 'k', 'm', 'g', 't', 'p']).default('m'),
       ),
     true,
-    ['init', 'bases', 'layers', 'freeSpace'],
+    ['init', 'bases', 'layers', 'freeSpace', 'adopt'],
   ).action(
     act('layout', async (o, context) => {
       if (o.init) {
@@ -63,6 +65,7 @@ export function addCommands(program: Command, { common, act }: CommandKit): void
         if (!nvr) throw new UsageError('layout --init needs the first base: imgbase layout --init NVR [--from SRC]');
         return changed(await context.run('layout --init', { nvr, from: o.from as string }));
       }
+      if (o.adopt) return adopted(await context.run('layout --adopt', {}));
       if (o.bases) {
         const result = await context.run('layout --bases', {});
         return { data: result, human: lines(result.bases) };

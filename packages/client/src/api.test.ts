@@ -19,6 +19,7 @@ describe('the API table, derived from core’s verbs', () => {
     const branches = JobRequestJsonSchema.oneOf.map((b) => [b.properties.verb.const, b.required]);
     expect(branches).toEqual([
       ['layout --init', ['verb', 'args']],
+      ['layout --adopt', ['verb']],
       ['base --add', ['verb', 'args']],
       ['base --remove', ['verb', 'args']],
       ['base --pin', ['verb', 'args']],

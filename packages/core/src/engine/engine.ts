@@ -7,6 +7,7 @@ import { ImageInstaller, ImageSource } from '../contracts/image.js';
 import { PersistenceSelection } from '../contracts/plugin.js';
 import { VolumeManager } from '../contracts/volume-manager.js';
 import type { OperationContext } from '../events.js';
+import type { AdoptResult } from '../layout/adopt-schema.js';
 import type {
   BaseView,
   BootChange,
@@ -20,6 +21,7 @@ import type {
   LayoutView,
 } from '../layout/schema.js';
 import type { PinChange, RollbackResult, UpdateResult } from '../layout/update-schema.js';
+import { Adoption } from './adopt.js';
 import { BootEntries } from './boot-entries.js';
 import { BootVerbs } from './boot-verbs.js';
 import { ChangePath } from './change-path.js';
@@ -68,6 +70,7 @@ export class ImageEngine {
   private readonly updater: Update;
   private readonly rollbacks: Rollback;
   private readonly pins: Pins;
+  private readonly adoption: Adoption;
 
   constructor(
     @inject(VolumeManager) volumes: VolumeManager,
@@ -97,6 +100,7 @@ export class ImageEngine {
     });
     this.rollbacks = new Rollback(path, entries, host);
     this.pins = new Pins(path, volumes);
+    this.adoption = new Adoption(path, volumes, host);
   }
 
   // ---- reading ----
@@ -166,6 +170,11 @@ export class ImageEngine {
   /** Keeps a base from garbage collection (`pinned`), or lets it go again. */
   pinBase(name: string, pinned: boolean, context: OperationContext = {}): Promise<PinChange> {
     return this.pins.setPinned(name, pinned, context);
+  }
+
+  /** Brings a layout the original laid out to imgbased's conventions (see planAdoption), undoably. */
+  adoptLayout(context: OperationContext = {}): Promise<AdoptResult> {
+    return this.adoption.adopt(context);
   }
 
   // ---- updates ----

@@ -1,4 +1,5 @@
 import type { OperationContext } from '../events.js';
+import type { AdoptResult } from '../layout/adopt-schema.js';
 import type {
   BaseView,
   BootChange,
@@ -34,6 +35,7 @@ export interface VerbEngine {
     context?: OperationContext,
   ): Promise<ChangeResult>;
   removeBase(name: string, context?: OperationContext): Promise<ChangeResult>;
+  adoptLayout(context?: OperationContext): Promise<AdoptResult>;
   pinBase(name: string, pinned: boolean, context?: OperationContext): Promise<PinChange>;
   update(
     request: {

@@ -1,5 +1,6 @@
 import type * as z from 'zod/mini';
 import type { OperationContext } from '../events.js';
+import { AdoptResultSchema } from '../layout/adopt-schema.js';
 import {
   BootChangeSchema,
   BootDefaultSchema,
@@ -76,6 +77,14 @@ export const VERBS = {
     args: InitLayoutArgs,
     result: ChangeResultSchema,
     run: (engine, args, context) => engine.initLayout({ nvr: args.nvr, from: args.from ?? '/' }, context),
+  }),
+  'layout --adopt': defineVerb({
+    kind: 'change',
+    summary:
+      'Bring a layout the original imgbased made to imgbased’s conventions (bases tagged and protected as bases)',
+    args: NoArgs,
+    result: AdoptResultSchema,
+    run: (engine, _args, context) => engine.adoptLayout(context),
   }),
   'base --add': defineVerb({
     kind: 'change',
