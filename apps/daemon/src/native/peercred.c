@@ -2,7 +2,7 @@
 // recorded it when that process called connect(2). SO_PEERCRED gives pid, uid and gid; SO_PEERGROUPS
 // (Linux 4.13) the supplementary groups, so membership of `imgbased` is decided from what the kernel
 // knows, not from /etc/group. Node-API only (ABI-stable across Node versions): one build serves every
-// Node >= 20 on the machine. Built by apps/daemon/build.mjs (native.mjs) with the C compiler.
+// Node >= 20 on the machine. Built by apps/daemon/build-native.mjs (run by build.mjs) with cc.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
