@@ -1,8 +1,4 @@
-import type { BaseView, ChangeResult } from '../layout/schema.js';
-import type { BootEntries } from './boot-entries.js';
-import { step } from './change-path.js';
-import type { Transaction } from './transaction.js';
-import type { VolumeSteps } from './volume-steps.js';
+import type { BaseView } from '../layout/schema.js';
 
 export interface GcPlan {
   /** Bases to remove, oldest first. */
@@ -30,33 +26,4 @@ export function planGc(
     left--;
   }
   return { remove, kept: bases.map((b) => b.name).filter((name) => !remove.includes(name)) };
-}
-
-/**
- * The steps that remove a base with everything of it: the boot entries of its layers (their files go
- * when the operation commits), then its layers newest first, then the base, so that wherever this
- * stops, what is left is a valid layout. Volume removals are not undone; callers run this last.
- */
-export async function removeBaseSteps(
-  tx: Transaction,
-  result: ChangeResult,
-  steps: VolumeSteps,
-  boot: BootEntries,
-  vg: string,
-  base: Pick<BaseView, 'name' | 'layers'>,
-  purpose: string,
-): Promise<void> {
-  await boot.removeBootEntries(
-    tx,
-    result,
-    base.layers.map((l) => l.name),
-  );
-  for (const layer of [...base.layers].reverse()) {
-    tx.checkpoint(purpose);
-    step(tx, 'remove', `Removing layer ${layer.name}`);
-    await steps.remove(tx, result, { vg, name: layer.name });
-  }
-  tx.checkpoint(purpose);
-  step(tx, 'remove', `Removing base ${base.name}`);
-  await steps.remove(tx, result, { vg, name: base.name });
 }

@@ -144,15 +144,16 @@ export class UpdateSteps {
     }
     tx.checkpoint('update');
     const state = await bootloader.state(tx.context);
-    const own = keptEntries(state);
+    // An entry the layer has already (left by a killed run) is replaced.
+    const own = keptEntries(state).filter((e) => e.layer !== layer);
     const from = state.entries.find((e) => e.layer === source);
     const write = async (entry: DesiredBootEntry) => {
       step(tx, 'boot', `Writing the ${bootloader.name} boot entry of ${layer}`);
-      const { atomic } = await bootloader.writeEntries([...own, entry], {}, tx.context);
+      // Registered before the write, so that a write failing half way is undone too.
       tx.onUndo(`remove the boot entry of ${layer}`, async (c) => {
-        await bootloader.writeEntries(own, {}, c);
+        await bootloader.writeEntries(own, { keepDefault: true, allowNoEntries: true }, c);
       });
-      return atomic;
+      return (await bootloader.writeEntries([...own, entry], { keepDefault: true }, tx.context)).atomic;
     };
     let atomic = await this.filesystem.withMounted(
       volumePath({ vg, name: layer }),
@@ -189,18 +190,16 @@ export class UpdateSteps {
       atomic = await write(desiredFromInstalled(from, layer, vg));
     }
     const id = entryIdForLayer(layer);
-    // Trial boots (the issue "Trial boots") will point the one-shot at `id` here instead, and make it the
-    // default only once the new layer has booted.
-    if (choice === 'default' && state.defaultId !== id) {
-      const previous = state.defaultId;
-      atomic = (await bootloader.setDefault(id, tx.context)).atomic && atomic;
-      if (previous !== undefined && state.entries.some((e) => e.id === previous)) {
-        tx.onUndo(`make ${previous} the default again`, async (c) => {
-          await bootloader.setDefault(previous, c);
-        });
-      }
+    const record = { bootloader: bootloader.name, added: [id], removed: [] as string[], atomic };
+    // The default moves last, in a commit step: once the volumes it names are settled, so that a kill at
+    // any instant leaves a default that boots. Trial boots (the issue "Trial boots") will point the
+    // one-shot at `id` here instead, and make it the default only once the new layer has booted.
+    if (choice === 'default') {
+      tx.onCommit(`make ${id} the default`, async (c) => {
+        record.atomic &&= (await bootloader.setDefault(id, c)).atomic;
+      });
     }
-    return { record: { bootloader: bootloader.name, added: [id], removed: [], atomic }, bootsNext: layer };
+    return { record, bootsNext: layer };
   }
 }
 

@@ -17,8 +17,9 @@ import type { SpacePlan, UpdateResult } from '../layout/update-schema.js';
 import { compareNvr, parseLayerName, parseNvr } from '../naming/nvr.js';
 import type { BootEntries } from './boot-entries.js';
 import { type ChangePath, step } from './change-path.js';
-import { planGc, removeBaseSteps } from './gc.js';
+import { planGc } from './gc.js';
 import { findByDevice, requireLayout } from './layout-lookups.js';
+import { removeBaseSafely } from './remove-base.js';
 import type { UpdateRequest } from './requests.js';
 import { baseFreesBytes, planSpace } from './space-plan.js';
 import type { Transaction } from './transaction.js';
@@ -170,7 +171,7 @@ export class Update {
     for (const name of gc.remove) {
       const base = layout.bases.find((b) => b.name === name)!;
       step(tx, 'gc', `Removing base ${name}: more than ${keep} bases are kept`);
-      await removeBaseSteps(tx, result, this.steps, this.boot, vg, base, 'update');
+      await removeBaseSafely(tx, result, this.steps, this.boot, vg, base, 'update');
       removedEntries.push(...(result.boot?.removed ?? []));
       result.boot = undefined;
       removedBases.push({ base: name, layers: base.layers.map((l) => l.name) });
@@ -190,7 +191,8 @@ export class Update {
       space,
       persistence,
       gc: { keep, removed: removedBases, kept: gc.kept },
-      ...(boot.record ? { boot: { ...boot.record, removed: removedEntries } } : {}),
+      // The record itself: the commit step that sets the default still updates `atomic`.
+      ...(boot.record ? { boot: Object.assign(boot.record, { removed: removedEntries }) } : {}),
       bootsNext: boot.bootsNext,
       rebootRequired: boot.bootsNext === layer,
     };
