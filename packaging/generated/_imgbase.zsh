@@ -60,8 +60,8 @@ _imgbase() {
             '--add=[add a read-only base]:NVR: ' \
             '--size=[with --add\: size of the thin volume, e.g. 1G (MiB without a unit)]:SIZE: ' \
             '--remove=[remove a base and all its layers]:BASE:_imgbase_bases' \
-            '--pin=[keep a base from garbage collection]:NVR: ' \
-            '--unpin=[let garbage collection remove a pinned base again]:NVR: ' \
+            '--pin=[keep a base from garbage collection]:BASE:_imgbase_bases' \
+            '--unpin=[let garbage collection remove a pinned base again]:BASE:_imgbase_bases' \
             '--latest[the newest base]' \
             '--of-layer=[the base of a layer]:LAYER:_imgbase_layers' \
             '--json[answer with JSON (schema version 1)]' \

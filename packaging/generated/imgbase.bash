@@ -37,8 +37,8 @@ _imgbase() {
     base:--add) _imgbase_values 'none'; return ;;
     base:--size) _imgbase_values 'none'; return ;;
     base:--remove) _imgbase_values 'bases'; return ;;
-    base:--pin) _imgbase_values 'none'; return ;;
-    base:--unpin) _imgbase_values 'none'; return ;;
+    base:--pin) _imgbase_values 'bases'; return ;;
+    base:--unpin) _imgbase_values 'bases'; return ;;
     base:--of-layer) _imgbase_values 'layers'; return ;;
     layer:--volume-path) _imgbase_values 'volumes'; return ;;
     boot:--set-default) _imgbase_values 'layers'; return ;;

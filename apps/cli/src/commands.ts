@@ -91,12 +91,12 @@ export function addCommands(program: Command, { common, act }: CommandKit): void
       .option('--add <NVR>', 'add a read-only base')
       .option('--size <SIZE>', 'with --add: size of the thin volume, e.g. 1G (MiB without a unit)')
       .option('--remove <BASE>', 'remove a base and all its layers')
-      .option('--pin <NVR>', 'keep a base from garbage collection')
-      .option('--unpin <NVR>', 'let garbage collection remove a pinned base again')
+      .option('--pin <BASE>', 'keep a base from garbage collection')
+      .option('--unpin <BASE>', 'let garbage collection remove a pinned base again')
       .option('--latest', 'the newest base')
       .option('--of-layer <LAYER>', 'the base of a layer'),
     true,
-    ['add', 'remove', 'latest', 'ofLayer'],
+    ['add', 'remove', 'pin', 'unpin', 'latest', 'ofLayer'],
   ).action(
     act('base', async (o, context) => {
       if (o.add !== undefined) {
