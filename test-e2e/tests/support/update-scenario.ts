@@ -2,7 +2,8 @@
 // host, without loop devices), a thinp host disk prepared for them (kernel, proof initrd and an
 // extended proof init in the root volume, extlinux on /boot, the admin's changes in the first layer),
 // and the lines the booted system prints about itself.
-import { chmod, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, copyFile, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -63,6 +64,8 @@ export async function buildUpdateImage(
     /** false: the os-release names no NVR (no IMAGE_NVR), so that it comes from the file name. */
     nvrInOsRelease?: boolean;
     extraFiles?: Record<string, string>;
+    /** A file of this many random bytes in /var/lib/filler: an image whose copy takes a while. */
+    fillerBytes?: number;
   },
 ): Promise<string> {
   const work = await makeScratchDir('update-image');
@@ -80,9 +83,11 @@ export async function buildUpdateImage(
     await run('debugfs', ['-R', `rdump / ${tree}`, plain]);
     await rm(path.join(tree, 'lost+found'), { recursive: true, force: true });
     if (options.bootable !== false) await makeBootable(tree, work);
+    const filler = options.fillerBytes ?? 0;
+    if (filler > 0) await writeRandomFile(path.join(tree, 'var/lib/filler'), filler);
     const ext4 = async (out: string) => {
       await writeFile(out, '');
-      await execa('truncate', ['-s', '96M', out]);
+      await execa('truncate', ['-s', `${96 + Math.ceil((filler * 1.1) / 2 ** 20)}M`, out]);
       await run('mkfs.ext4', ['-q', '-F', '-d', tree, out]);
     };
     await rm(target, { force: true });
@@ -98,6 +103,15 @@ export async function buildUpdateImage(
     return target;
   } finally {
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function writeRandomFile(file: string, bytes: number): Promise<void> {
+  const handle = await open(file, 'w');
+  try {
+    for (let done = 0; done < bytes; done += 2 ** 20) await handle.write(randomBytes(Math.min(2 ** 20, bytes - done)));
+  } finally {
+    await handle.close();
   }
 }
 
