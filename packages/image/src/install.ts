@@ -1,5 +1,5 @@
-import { readFile, realpath, statfs } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { readFile, stat, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { CommandRunner, FilesystemDriver, ImageInfo, OperationContext } from '@imgbased/core';
 import { ProgressReporter, withSampledProgress } from './progress.js';
 import { LIVEIMG_ROOTFS, withSquashfsMounted } from './squashfs-image.js';
@@ -91,7 +91,11 @@ export function tarArgv(image: ImageInfo, directory: string): string[] {
 
 /** Bytes written to a block device since the call: the kernel's counter of sectors written. */
 async function deviceWrites(device: string): Promise<() => Promise<number>> {
-  const counter = `/sys/class/block/${basename(await realpath(device))}/stat`;
+  // By device numbers: without udev, /dev/mapper/VG-LV is a node of its own, not a link to dm-N.
+  const { rdev } = await stat(device);
+  const major = (rdev >>> 8) & 0xfff;
+  const minor = (rdev & 0xff) | ((rdev >>> 12) & 0xfff00);
+  const counter = `/sys/dev/block/${major}:${minor}/stat`;
   const sectors = async () => Number((await readFile(counter, 'utf8')).trim().split(/\s+/)[6]);
   const before = await sectors();
   return async () => ((await sectors()) - before) * 512;
