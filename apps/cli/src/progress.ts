@@ -34,12 +34,27 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(digits)} ${UNITS[unit]}`;
 }
 
-/** "download: 42% (12 MiB of 28 MiB, 3.1 MiB/s)", or without a total "download: 12 MiB". */
+/** 75 → "1 min 15 s", 9 → "9 s", 7300 → "2 h 2 min". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(1, Math.ceil(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
+  const minutes = Math.round((s % 3600) / 60);
+  return `${Math.floor(s / 3600)} h${minutes ? ` ${minutes} min` : ''}`;
+}
+
+/** "download: 42% (12 MiB of 28 MiB, 3.1 MiB/s, 6 s left)", or without a total "download: 12 MiB". */
 export function describeProgress(event: Extract<EngineEvent, { type: 'progress' }>): string {
   const rate = event.bytesPerSecond ? `${formatBytes(event.bytesPerSecond)}/s` : undefined;
   if (event.total !== undefined && event.total > 0) {
     const percent = Math.min(100, Math.floor((event.bytes / event.total) * 100));
-    const detail = [`${formatBytes(event.bytes)} of ${formatBytes(event.total)}`, rate].filter(Boolean).join(', ');
+    const left =
+      event.bytesPerSecond && event.bytes < event.total
+        ? `${formatDuration((event.total - event.bytes) / event.bytesPerSecond)} left`
+        : undefined;
+    const detail = [`${formatBytes(event.bytes)} of ${formatBytes(event.total)}`, rate, left]
+      .filter(Boolean)
+      .join(', ');
     return `${event.step}: ${percent}% (${detail})`;
   }
   return `${event.step}: ${formatBytes(event.bytes)}${rate ? ` (${rate})` : ''}`;
