@@ -10,6 +10,17 @@ export {
   splitNvr,
   type ThinpHostFixture,
 } from './fixtures.ts';
+export {
+  buildOriginalHostDisk,
+  INSTALL_POOL_PROFILE,
+  ORIGINAL_FIRST_BASE,
+  ORIGINAL_KERNEL,
+  ORIGINAL_POOL_PROFILE,
+  ORIGINAL_SECOND_BASE,
+  ORIGINAL_VG,
+  ORIGINAL_VOLUMES,
+  originalEntryFile,
+} from './original-host.ts';
 export { cacheDir, e2eDir, makeScratchDir, repoRoot, workDir } from './paths.ts';
 export {
   DEFAULT_TIMEOUT_MS,
