@@ -3,6 +3,7 @@
 // printing what an admin would see at each step.
 import path from 'node:path';
 import { buildBaseImage, buildThinpHostDisk, makeScratchDir, repoRoot, runInVm } from '../src/index.ts';
+import { updateDemo } from './update-demo.ts';
 
 interface DemoStep {
   /** What the step shows, in one line. */
@@ -146,6 +147,7 @@ async function main(): Promise<number> {
     if (result.exitCode !== 0) console.log(`(exit code ${result.exitCode})`);
     console.log('');
   });
+  unexpected += await updateDemo(bold);
   console.log(
     `Done in ${Math.round((Date.now() - started) / 1000)} s${unexpected ? `, ${unexpected} step(s) did not behave as expected` : ''}.`,
   );

@@ -5,17 +5,16 @@
 // /proc/cmdline, the device mounted at / and a marker file, then powers off.
 import { chmod, copyFile, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { ensureVmAssets, readModule, resolveModules } from './assets.ts';
-import { makeScratchDir } from './paths.ts';
+import { e2eDir, makeScratchDir } from './paths.ts';
 import { randomId, which } from './util.ts';
 import { DEFAULT_TIMEOUT_MS, runInVm, VM_NAME_PREFIX } from './vm.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-export const PROOF_INIT_SCRIPT = path.join(here, 'boot-guest/imgbased-proof.sh');
-const INITRD_INIT = path.join(here, 'boot-guest/proof-initrd-init.sh');
+// From the repository, not this file's location: a bundled copy (the demo, bin/vm-run) runs elsewhere.
+export const PROOF_INIT_SCRIPT = path.join(e2eDir, 'src/boot-guest/imgbased-proof.sh');
+const INITRD_INIT = path.join(e2eDir, 'src/boot-guest/proof-initrd-init.sh');
 
 export type Firmware = 'seabios' | 'ovmf';
 

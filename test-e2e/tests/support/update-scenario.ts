@@ -5,14 +5,14 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { buildBaseImage, buildProofInitrd, buildThinpHostDisk, makeScratchDir } from '../../src/index.ts';
-import { IMGBASE } from './boot-scenario.ts';
+import { buildBaseImage, buildProofInitrd, buildThinpHostDisk, makeScratchDir, repoRoot } from '../../src/index.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
+// Not imported from boot-scenario.ts, which needs vitest: the demo uses this module too.
+const IMGBASE = path.join(repoRoot, 'apps/cli/bin/imgbase');
+
 /** PID 1 of every layer these tests boot: the standard proof lines plus what the update carried over. */
-export const UPDATE_PROOF_SCRIPT = path.join(here, 'update-proof.sh');
+export const UPDATE_PROOF_SCRIPT = path.join(repoRoot, 'test-e2e/tests/support/update-proof.sh');
 
 /** Files of the old root besides the fixture's: what the admin then edits, deletes, chmods. */
 export const ROOT_EXTRA_FILES: Record<string, string> = {
