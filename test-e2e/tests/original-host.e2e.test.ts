@@ -83,6 +83,7 @@ echo @@boot-list-3; ${imgbase('boot --list --json')}
 echo @@update; ${imgbase(`update --json --keep 10 --from ${SECOND}+1 ${update}`)}
 echo @@boot-list-4; ${imgbase('boot --list --json')}
 echo @@lvs-end; ${LVS}
+echo @@pool; lvm lvs --noheadings --units g -o lv_profile,lv_metadata_size onn/pool00
 umount /boot`,
     );
     const s = sections(out);
@@ -163,6 +164,8 @@ umount /boot`,
     expect(list4.entries.map((e) => e.layer).sort()).toEqual([`${SECOND}+1`, `${SECOND}+2`, `${FOURTH}+1`]);
     expect(list4.entries.find((e) => e.layer === `${SECOND}+1`)?.id).toBe(theirId(`${SECOND}+1`));
     expect(volumes(s['lvs-end'])[`${FOURTH}+1`]).toEqual(['Vwi-a-tz--', 'imgbased:layer', FOURTH]);
+    // The pool keeps the original's LVM profile and its 1 GiB metadata through all of it.
+    expect(s.pool!.trim().split(/\s+/)).toEqual(['imgbased-pool', '1.00g']);
   });
 
   it.skipIf(ORIGINAL_MISSING)(
