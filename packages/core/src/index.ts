@@ -11,6 +11,7 @@ export * from './contracts/index.js';
 export * from './engine/index.js';
 export * from './errors/index.js';
 export * from './events.js';
+export * from './layout/admin-schema.js';
 export * from './layout/adopt-schema.js';
 export * from './layout/classify.js';
 export * from './layout/layout.js';

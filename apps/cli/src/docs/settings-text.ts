@@ -9,6 +9,7 @@ export const SECTION_TEXT: Readonly<Record<string, string>> = {
   bootloader: 'boot entries: which bootloader plugin writes them',
   persistence: 'what a new base’s first layer carries over from the running layer',
   daemon: 'the daemon, imgbased(8): where API callers’ images may be read from, and its limits',
+  check: 'imgbase check, status and motd: thin pool thresholds (percent), what must be a separate volume',
   'bootloader.grub-bls': 'the grub plugin (Fedora/RHEL blscfg, or a menu file for Debian’s grub)',
   'bootloader.systemd-boot': 'the systemd-boot plugin',
   'persistence.tar-diff': 'the tar-diff plugin: three-way carry-over with GNU tar, recorded as a manifest',
@@ -31,6 +32,13 @@ export const SETTING_TEXT: Readonly<Record<string, string>> = {
   'daemon.max_event_streams': 'open event streams (GET /v1/jobs/ID/events) at once; more are refused with E_BUSY',
   'daemon.connection_timeout': 'seconds a connection may stay idle before the daemon closes it',
   'daemon.request_timeout': 'seconds a client has to send a whole request (headers and body)',
+  'check.pool_data_warn': 'thin pool data use (percent) from which check warns (exit code 1)',
+  'check.pool_data_fail': 'thin pool data use (percent) from which check fails (exit code 2)',
+  'check.pool_metadata_warn': 'thin pool metadata use (percent) from which check warns',
+  'check.pool_metadata_fail': 'thin pool metadata use (percent) from which check fails',
+  'check.separate_paths':
+    'mount points that must be separate volumes, e.g. /var /var/log /var/log/audit /var/tmp /home /tmp (check warns)',
+  'check.autoextend': 'yes: check warns unless LVM autoextends the thin pool (thin_pool_autoextend_threshold below 100)',
   'bootloader.grub-bls.mode':
     'auto (asks grub.cfg), blscfg (BLS entries: Fedora, RHEL) or menu (a menu file grub.cfg sources through /etc/grub.d/42_imgbased: Debian)',
   'bootloader.grub-bls.editenv':

@@ -24,6 +24,11 @@ const listText = z.pipe(
   z.transform((value) => (Array.isArray(value) ? value : value.split(/[\s,]+/).filter(Boolean))),
 );
 
+const percentText = z.pipe(
+  z.union([z.number(), z.pipe(z.string().check(z.regex(/^\d+$/, 'expected a whole number')), z.transform(Number))]),
+  z.int().check(z.minimum(1, 'must be at least 1'), z.maximum(100, 'must be at most 100')),
+);
+
 const absolutePath = z.string().check(z.startsWith('/', 'must be an absolute path'));
 
 /** Settings that moved into a plugin's own section: naming the new place beats "unknown setting". */
@@ -77,6 +82,20 @@ export const ConfigSchema = z.strictObject({
       connection_timeout: z._default(positiveIntegerText, 60),
       /** Seconds a client has to send a whole request (headers and body). */
       request_timeout: z._default(positiveIntegerText, 30),
+    }),
+    {},
+  ),
+  /** `imgbase check` (and status, motd): thresholds in percent of the thin pool, what must be separate. */
+  check: z.prefault(
+    z.strictObject({
+      pool_data_warn: z._default(percentText, 80),
+      pool_data_fail: z._default(percentText, 95),
+      pool_metadata_warn: z._default(percentText, 70),
+      pool_metadata_fail: z._default(percentText, 90),
+      /** Mount points that must be separate volumes (e.g. `/var /var/log /var/log/audit /home /tmp`). */
+      separate_paths: z._default(listText, []),
+      /** LVM's thin pool autoextension must be on (a threshold below 100). */
+      autoextend: z._default(booleanText, true),
     }),
     {},
   ),

@@ -30,9 +30,21 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
+/** Who holds the operation lock, as `imgbase check` and `recover --list` report it. */
+export interface LockState {
+  /** The lock file. */
+  readonly path: string;
+  /** `pid N: purpose`, as the holder wrote it. */
+  readonly holder: string;
+  /** The holder is gone: the next changing verb takes the lock over. */
+  readonly stale: boolean;
+}
+
 /** Serialises every mutating operation across processes (CLI and daemon alike). */
 export interface OperationLock {
   /** Takes the lock or fails at once with LockedError. */
   acquire(purpose: string): Promise<HeldLock>;
+  /** Who holds the lock now; undefined when nobody does. Optional: without it, no stale lock is reported. */
+  inspect?(): Promise<LockState | undefined>;
 }
 export const OperationLock = Symbol.for('imgbased.OperationLock');

@@ -3,6 +3,7 @@ export * from './bootloader-plugin.js';
 export * from './command-runner.js';
 export * from './filesystem.js';
 export * from './host.js';
+export * from './host-admin.js';
 export * from './image.js';
 export * from './persistence.js';
 export * from './plugin.js';

@@ -92,6 +92,11 @@ export interface VolumeManager {
    * the spare metadata volume with it). Metadata never shrinks: an update does not undo this.
    */
   extendPoolMetadata(pool: VolumeRef, sizeBytes: number, context?: OperationContext): Promise<void>;
+  /**
+   * LVM's thin pool autoextension (`activation/thin_pool_autoextend_threshold` and `_percent`):
+   * a threshold of 100 turns it off. Optional: without it, `imgbase check` cannot tell.
+   */
+  poolAutoextend?(context?: OperationContext): Promise<{ readonly threshold: number; readonly percent: number }>;
 }
 export const VolumeManager = Symbol.for('imgbased.VolumeManager');
 

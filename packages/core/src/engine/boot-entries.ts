@@ -60,8 +60,16 @@ export class BootEntries {
    * layer becomes the default, as in the original, in a commit step (after its volume is settled). With
    * no bootloader present (config `auto`) or no kernel to be found, no entry is written and a warning
    * says so; a dry run writes none. An entry the layer already has (left by a killed run) is replaced.
+   * `makeDefault: false` (recover's missing entries) leaves the default where it is.
    */
-  async addBootEntry(tx: Transaction, result: ChangeResult, vg: string, layer: string, source: string): Promise<void> {
+  async addBootEntry(
+    tx: Transaction,
+    result: ChangeResult,
+    vg: string,
+    layer: string,
+    source: string,
+    options: { readonly makeDefault?: boolean } = {},
+  ): Promise<void> {
     const bootloader = await this.bootloader(tx.context);
     if (!bootloader) {
       emit(tx.context, { type: 'warning', message: `no bootloader found: no boot entry was written for ${layer}` });
@@ -129,6 +137,7 @@ export class BootEntries {
     const id = entryIdForLayer(layer);
     const boot = { bootloader: bootloader.name, added: [id], removed: [], atomic };
     result.boot = boot;
+    if (options.makeDefault === false) return;
     // The default moves last, once the volume it will name is committed (commit steps run in order).
     tx.onCommit(`make ${id} the default`, async (c) => {
       const set = await bootloader.setDefault(id, c);

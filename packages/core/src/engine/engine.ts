@@ -3,6 +3,7 @@ import { ImgbasedConfig } from '../config/config.js';
 import { BootloaderSelection } from '../contracts/bootloader.js';
 import { FilesystemDriver } from '../contracts/filesystem.js';
 import { HostInfo, OperationLock } from '../contracts/host.js';
+import { HostFiles, HostMounts, TreeReader } from '../contracts/host-admin.js';
 import { ImageInstaller, ImageSource } from '../contracts/image.js';
 import { PersistenceSelection } from '../contracts/plugin.js';
 import { VolumeManager } from '../contracts/volume-manager.js';
@@ -22,6 +23,9 @@ import type {
 } from '../layout/schema.js';
 import type { PinChange, RollbackResult, UpdateResult } from '../layout/update-schema.js';
 import { Adoption } from './adopt.js';
+import { AdminEngine } from './admin/admin-engine.js';
+import { DEFAULT_CHECK_SETTINGS } from './admin/index.js';
+import type { AdminParts } from './admin/parts.js';
 import { BootEntries } from './boot-entries.js';
 import { BootVerbs } from './boot-verbs.js';
 import { ChangePath } from './change-path.js';
@@ -61,7 +65,8 @@ export type {
  * reads, the base and layer lifecycle, and the boot verbs.
  */
 @injectable()
-export class ImageEngine {
+export class ImageEngine extends AdminEngine {
+  protected readonly admin: AdminParts;
   private readonly queries: LayoutQueries;
   private readonly lifecycle: Lifecycle;
   private readonly boot: BootVerbs;
@@ -82,7 +87,11 @@ export class ImageEngine {
     @inject(ImageSource, { isOptional: true }) images?: ImageSource,
     @inject(ImageInstaller, { isOptional: true }) installer?: ImageInstaller,
     @inject(ImgbasedConfig, { isOptional: true }) config?: ImgbasedConfig,
+    @inject(HostMounts, { isOptional: true }) mounts?: HostMounts,
+    @inject(HostFiles, { isOptional: true }) files?: HostFiles,
+    @inject(TreeReader, { isOptional: true }) trees?: TreeReader,
   ) {
+    super();
     this.volumes = volumes;
     this.recovery = new HostRecovery(volumes, filesystem, bootloaders);
     const path = new ChangePath(volumes, lock, this.recovery);
@@ -101,6 +110,10 @@ export class ImageEngine {
     this.rollbacks = new Rollback(path, entries, host);
     this.pins = new Pins(path, volumes);
     this.adoption = new Adoption(path, volumes, host);
+    this.admin = {
+      ...{ volumes, filesystem, host, lock, bootloaders, mounts, files, trees, recovery: this.recovery },
+      ...{ path, entries, steps, check: config?.check ?? DEFAULT_CHECK_SETTINGS },
+    };
   }
 
   // ---- reading ----

@@ -7,7 +7,11 @@ export interface RecoveryStep {
     | 'point-one-shot'
     | 'remove-boot-files'
     | 'remove-volume'
-    | 'undo-init';
+    | 'undo-init'
+    /** Only `imgbase recover`, never the automatic recovery: a committed layer without an entry gets one. */
+    | 'add-boot-entry'
+    /** Only listed: taking the lock takes a stale one over. */
+    | 'remove-stale-lock';
   /** What it acts on: mount points, layers, entry ids, paths or volume names. */
   readonly targets: readonly string[];
   /** One line for a person. */

@@ -49,6 +49,12 @@ export const ErrorCodes = [
   'E_IMAGE_OUTSIDE_DIR',
   'E_NO_SPACE',
   'E_NO_ROLLBACK_TARGET',
+  'E_VOLUME_PATH_REFUSED',
+  'E_VOLUME_EXISTS',
+  'E_VOLUME_IN_USE',
+  'E_PATH_MOUNTED',
+  'E_MOUNT_REFUSED',
+  'E_NOT_MOUNTED',
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];
 
@@ -125,6 +131,12 @@ const USER_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'E_IMAGE_OUTSIDE_DIR',
   'E_NO_SPACE',
   'E_NO_ROLLBACK_TARGET',
+  'E_VOLUME_PATH_REFUSED',
+  'E_VOLUME_EXISTS',
+  'E_VOLUME_IN_USE',
+  'E_PATH_MOUNTED',
+  'E_MOUNT_REFUSED',
+  'E_NOT_MOUNTED',
 ]);
 
 function serializeCause(cause: unknown): SerializedError['cause'] {

@@ -1,3 +1,4 @@
+export * from './admin.js';
 export * from './base.js';
 export * from './boot.js';
 export * from './daemon.js';

@@ -44,3 +44,21 @@ export const RollbackArgs = z.strictObject({
   to: z.optional(described(nameText, 'the layer to boot by default (default: the previous base’s newest)')),
 });
 export const PinBaseArgs = z.strictObject({ name: nameText });
+
+/** A separate volume's mount point (the engine checks its form). */
+const volumePathText = described(pathText, 'an absolute mount point, e.g. /var/log');
+export const VolumePathArg = z.strictObject({ path: volumePathText });
+export const CreateVolumeArgs = z.strictObject({
+  path: volumePathText,
+  size: described(z.string().check(z.minLength(1), z.maxLength(32)), 'e.g. 4G (MiB without a unit)'),
+});
+export const MountLayerArgs = z.strictObject({
+  name: nameText,
+  directory: z.optional(described(pathText, 'where to mount it (default: /run/imgbased/layers/NAME)')),
+  rw: z.optional(described(z.boolean(), 'read-write (never a base or the running layer)')),
+});
+export const DiffLayersArgs = z.strictObject({
+  name: nameText,
+  with: z.optional(described(nameText, 'the base or layer compared with (default: the base of name)')),
+  content: z.optional(described(z.boolean(), 'unified diffs of changed text files')),
+});

@@ -13,12 +13,13 @@ import type {
   LayoutView,
 } from '../layout/schema.js';
 import type { PinChange, RollbackResult, UpdateResult } from '../layout/update-schema.js';
+import type { AdminVerbEngine } from './admin-port.js';
 
 /**
  * The engine calls the verb table makes: a structural port, so that the table needs no engine class
  * (ImageEngine satisfies it; a test checks that it does).
  */
-export interface VerbEngine {
+export interface VerbEngine extends AdminVerbEngine {
   layout(context?: OperationContext): Promise<LayoutView>;
   freeSpace(context?: OperationContext): Promise<FreeSpace>;
   latestBase(context?: OperationContext): Promise<BaseView>;

@@ -1,6 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { ImageEngine } from '../engine/index.js';
 import type { VerbEngine } from './engine-port.js';
+import { verbArgsJsonSchema } from './results.js';
 import { runVerb, VERB_NAMES, VERBS, type VerbArgs, type VerbName } from './table.js';
 
 /** An engine that records each call and answers with small canned data. */
@@ -55,6 +56,20 @@ const SAMPLE_ARGS: { [V in VerbName]: VerbArgs<V> } = {
   'boot --edit-kernel-args': { layer: 'Base-1-0+1', append: ['quiet'] },
   update: { image: '/var/tmp/Node-2-0.squashfs', keep: 3, from: 'Base-1-0+1' },
   rollback: { to: 'Base-1-0+1' },
+  status: {},
+  check: {},
+  motd: {},
+  'motd --update': {},
+  'volume --list': {},
+  'volume --create': { path: '/var/log', size: '256M' },
+  'volume --remove': { path: '/var/log' },
+  'volume --attach': { path: '/var/log' },
+  'volume --detach': { path: '/var/log' },
+  'recover --list': {},
+  'recover --yes': {},
+  'layer --mount': { name: 'Base-1-0+1', rw: true },
+  'layer --umount': { layer: 'Base-1-0+1' },
+  'layer --diff': { name: 'Base-1-0+1', with: 'Base-1-0+2', content: true },
 };
 
 describe('the verb table', () => {
@@ -108,6 +123,20 @@ describe('the verb table', () => {
         ],
       ],
       rollback: [['rollback', { to: 'Base-1-0+1' }]],
+      status: [['status']],
+      check: [['check']],
+      motd: [['motd', false]],
+      'motd --update': [['motd', true]],
+      'volume --list': [['listVolumes']],
+      'volume --create': [['createVolume', '/var/log', 256 * 1024 ** 2]],
+      'volume --remove': [['removeVolume', '/var/log']],
+      'volume --attach': [['attachVolume', '/var/log']],
+      'volume --detach': [['detachVolume', '/var/log']],
+      'recover --list': [['recoveryList']],
+      'recover --yes': [['recover']],
+      'layer --mount': [['mountLayer', { name: 'Base-1-0+1', directory: undefined, readWrite: true }]],
+      'layer --umount': [['unmountLayer', 'Base-1-0+1']],
+      'layer --diff': [['diffLayers', { name: 'Base-1-0+1', with: 'Base-1-0+2', content: true }]],
     });
     expect(answers).toMatchObject({
       'layout --bases': { bases: ['Base-1-0', 'Base-2-0'] },
@@ -152,9 +181,9 @@ describe('the verb table', () => {
       }
       expect(http?.method, verb).toBe('GET');
       expect(http?.path, verb).toMatch(/^\/v1\//);
-      // A route parameter is an argument of the verb, and the verb's only one.
-      const names = Object.keys(args.def.shape ?? {});
-      expect(names, verb).toEqual(http?.param ? [http.param] : []);
+      // A route parameter is an argument of the verb, and its only required one (optional ones take their defaults).
+      expect(verbArgsJsonSchema(verb).required, verb).toEqual(http?.param ? [http.param] : []);
+      if (http?.param) expect(Object.keys(args.def.shape ?? {}), verb).toContain(http.param);
       expect(http?.path.includes(':name'), verb).toBe(http?.param === 'name');
       paths.add(http!.path);
     }

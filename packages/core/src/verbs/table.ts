@@ -14,6 +14,7 @@ import {
 } from '../layout/schema.js';
 import { PinChangeSchema, RollbackResultSchema, UpdateResultSchema } from '../layout/update-schema.js';
 import { parseSize } from '../naming/nvr.js';
+import { ADMIN_VERBS } from './admin-table.js';
 import {
   AddBaseArgs,
   AddLayerArgs,
@@ -32,11 +33,8 @@ import { defineVerb, type VerbDefinition } from './verb.js';
 
 const get = (path: string, param?: 'name') => ({ method: 'GET' as const, path, ...(param ? { param } : {}) });
 
-/**
- * Every verb of `imgbase`, once: its arguments, its result and the engine call. Keys are the verbs as
- * the JSON envelopes name them. The order is that of the published schema and of the API's routes.
- */
-export const VERBS = {
+/** The layout, base, layer, boot, update and rollback verbs. */
+const IMAGE_VERBS = {
   layout: defineVerb({
     kind: 'read',
     summary: 'The whole layout: pool, bases and their layers (imgbase layout)',
@@ -243,6 +241,12 @@ export const VERBS = {
     run: (engine, args, context) => engine.rollback({ to: args.to }, context),
   }),
 } as const satisfies Record<string, VerbDefinition>;
+
+/**
+ * Every verb of `imgbase`, once: its arguments, its result and the engine call. Keys are the verbs as
+ * the JSON envelopes name them. The order is that of the published schema and of the API's routes.
+ */
+export const VERBS = { ...IMAGE_VERBS, ...ADMIN_VERBS } as const;
 
 /** A verb of `imgbase`, as JSON envelopes name it: `layout`, `layout --bases`, …, `w`. */
 export type VerbName = keyof typeof VERBS;
