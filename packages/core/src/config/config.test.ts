@@ -18,8 +18,26 @@ describe('resolveConfig', () => {
         connection_timeout: 60,
         request_timeout: 30,
       },
+      check: {
+        pool_data_warn: 80,
+        pool_data_fail: 95,
+        pool_metadata_warn: 70,
+        pool_metadata_fail: 90,
+        separate_paths: [],
+        autoextend: true,
+      },
       pluginSections: [],
     });
+  });
+
+  it('reads [check]: percent thresholds (1 to 100), separate paths as a list', () => {
+    const config = resolveConfig([
+      { path: '/etc/imgbased.conf', sections: { check: { pool_data_warn: '60', separate_paths: '/var, /var/log' } } },
+    ]);
+    expect([config.check.pool_data_warn, config.check.separate_paths]).toEqual([60, ['/var', '/var/log']]);
+    expect(() =>
+      resolveConfig([{ path: '/etc/imgbased.conf', sections: { check: { pool_data_fail: '101' } } }]),
+    ).toThrow(expect.objectContaining({ code: 'E_CONFIG_INVALID' }));
   });
 
   it('lets later files override earlier ones, key by key', () => {

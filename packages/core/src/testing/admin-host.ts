@@ -45,6 +45,7 @@ export async function adminHost() {
   };
   bootFilesThere();
   filesystem.calls.length = 0;
+  filesystem.mounts.length = 0;
   lock.purposes.length = 0;
   /** Everything a refusal must leave as it was. */
   const snapshot = () =>
