@@ -5,7 +5,9 @@ import {
   CommandRunner,
   ConfiguredBootloaders,
   FilesystemDriver,
+  HostFiles,
   HostInfo,
+  HostMounts,
   ImageEngine,
   ImageInstaller,
   ImageSource,
@@ -13,6 +15,7 @@ import {
   OperationLock,
   PersistenceSelection,
   type PluginDefinition,
+  TreeReader,
   VolumeManager,
 } from '@imgbased/core';
 import { Ext4Driver } from '@imgbased/fs-ext4';
@@ -21,8 +24,11 @@ import { LvmThinVolumeManager } from '@imgbased/lvm-thin';
 import {
   ExecaCommandRunner,
   FindmntHostInfo,
+  FindmntHostMounts,
   LockDirectory,
   loadConfig,
+  NodeHostFiles,
+  NodeTreeReader,
   nodeBootFileOps,
   PidFileLock,
 } from '@imgbased/system';
@@ -65,6 +71,9 @@ export async function buildContainer(options: CompositionOptions = {}): Promise<
   container.register(FilesystemDriver, { useClass: Ext4Driver }, singleton);
   container.register(HostInfo, { useClass: FindmntHostInfo }, singleton);
   container.register(OperationLock, { useClass: PidFileLock }, singleton);
+  container.register(HostMounts, { useClass: FindmntHostMounts }, singleton);
+  container.register(HostFiles, { useClass: NodeHostFiles }, singleton);
+  container.register(TreeReader, { useClass: NodeTreeReader }, singleton);
   container.register(ImageSource, { useClass: UrlOrFileImageSource }, singleton);
   container.register(ImageInstaller, { useClass: OsImageInstaller }, singleton);
 

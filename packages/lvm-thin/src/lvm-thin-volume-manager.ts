@@ -2,6 +2,7 @@ import {
   CommandFailedError,
   CommandRunner,
   type CreateVolumeRequest,
+  InternalError,
   NameInvalidError,
   type OperationContext,
   SizeInvalidError,
@@ -146,6 +147,8 @@ function stderrOf(error: unknown): string {
   return error instanceof CommandFailedError && typeof error.details?.stderr === 'string' ? error.details.stderr : '';
 }
 
+const AUTOEXTEND_KEYS = ['thin_pool_autoextend_threshold', 'thin_pool_autoextend_percent'] as const;
+
 /**
  * imgbased's VolumeManager over lvm2: every operation is one or two `lvm` commands through the CommandRunner
  * (so dry runs record them, and events report them). report() is a single `lvm lvs` call.
@@ -195,6 +198,17 @@ export class LvmThinVolumeManager implements VolumeManager {
 
   async extendPoolMetadata(pool: VolumeRef, sizeBytes: number, context?: OperationContext): Promise<void> {
     await this.mutate(lvextendMetadataArgv(pool, sizeBytes), context);
+  }
+
+  /** `activation/thin_pool_autoextend_{threshold,percent}` as lvm2 applies them (configured or default). */
+  async poolAutoextend(context?: OperationContext): Promise<{ threshold: number; percent: number }> {
+    const argv = ['lvm', 'lvmconfig', '--typeconfig', 'full', ...AUTOEXTEND_KEYS.map((k) => `activation/${k}`)];
+    const result = await this.runner.run({ argv, mutates: false }, context);
+    const value = (key: string) => Number(new RegExp(`^\\s*${key}=(\\d+)`, 'm').exec(result.stdout)?.[1] ?? Number.NaN);
+    const [threshold, percent] = AUTOEXTEND_KEYS.map(value) as [number, number];
+    if (!Number.isFinite(threshold) || !Number.isFinite(percent))
+      throw new InternalError(`'${argv.join(' ')}' did not print both settings`);
+    return { threshold, percent };
   }
 
   private async changeProperties(

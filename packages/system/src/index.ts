@@ -1,7 +1,7 @@
 /**
  * @packageDocumentation
  * imgbased's host adapters: the command runner (execa), the host's mounts (findmnt), the operation
- * lock (a pid file) and the configuration files.
+ * lock (a pid file), the configuration files, and the admin verbs' files and trees.
  */
 
 export { type AccountMerge, planAccountMerges, writeAccountMerges } from './account-merge.js';
@@ -18,5 +18,8 @@ export {
   parseFailpointSettings,
 } from './failpoint.js';
 export { FindmntHostInfo, parseFindmnt } from './findmnt-host-info.js';
+export { FindmntHostMounts, parseMountTable } from './findmnt-host-mounts.js';
+export { NodeHostFiles } from './node-host-files.js';
+export { NodeTreeReader, parseGetfattr } from './node-tree-reader.js';
 export { LockDirectory, type LockHolder, PidFileLock } from './pid-file-lock.js';
 export { assertRealParents, ensureDirectory, readRegular, writeInPlace } from './safe-fs.js';

@@ -221,3 +221,20 @@ describe('PidFileLock across processes', { timeout: 60_000 }, () => {
     }
   }, 60_000);
 });
+
+describe('PidFileLock.inspect', () => {
+  it('says who holds the lock, and whether that process is gone (stale)', async () => {
+    const lock = new PidFileLock(join(dir, 'run'));
+    expect(await lock.inspect()).toBeUndefined();
+    const held = await lock.acquire('layer --add');
+    expect(await lock.inspect()).toEqual({
+      path: join(dir, 'run', 'lock'),
+      holder: `pid ${process.pid}: layer --add`,
+      stale: false,
+    });
+    await held.release();
+    const pid = await deadPid();
+    await writeFile(join(dir, 'run', 'lock'), JSON.stringify({ pid, startTime: null, purpose: 'update', since: '' }));
+    expect(await lock.inspect()).toMatchObject({ holder: `pid ${pid}: update`, stale: true });
+  });
+});

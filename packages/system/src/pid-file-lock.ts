@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type HeldLock, ImgbasedError, InternalError, LockedError, type OperationLock } from '@imgbased/core';
+import {
+  type HeldLock,
+  ImgbasedError,
+  InternalError,
+  LockedError,
+  type LockState,
+  type OperationLock,
+} from '@imgbased/core';
 import { inject, injectable } from 'tsyringe';
 
 /** The directory that holds the lock file (`[core] lock_dir`, default /run/imgbased). */
@@ -53,6 +60,15 @@ export class PidFileLock implements OperationLock {
       const message = error instanceof Error ? error.message : String(error);
       throw new InternalError(`Could not take the lock ${this.lockPath}: ${message}`, { cause: error });
     }
+  }
+
+  /** Who holds the lock, and whether that process is gone (a stale lock, taken over by the next acquire). */
+  async inspect(): Promise<LockState | undefined> {
+    const current = await readText(this.lockPath);
+    if (current === undefined) return undefined;
+    const holder = parseHolder(current);
+    if (holder === undefined) return { path: this.lockPath, holder: '(unreadable)', stale: true };
+    return { path: this.lockPath, holder: `pid ${holder.pid}: ${holder.purpose}`, stale: !(await isAlive(holder)) };
   }
 
   private async tryAcquire(purpose: string): Promise<HeldLock> {
