@@ -23,10 +23,15 @@ _imgbase() {
   commands=(
     'layout:list bases and layers, or create the layout'
     'base:add, remove or find bases'
-    'layer:add or find layers'
+    'layer:add, find, mount or compare layers'
     'boot:boot entries\: list them, the default, or choose the layer to boot'
     'update:install an image as a new base, carry the admin’s state over, boot it next'
     'rollback:boot the previous base’s newest layer by default (or --to LAYER)'
+    'status:the host at a glance\: running layer, boots, layers, pool, warnings'
+    'check:judge the bootloader, mount points, thin storage and leftovers (exit code 0\: ok; 1\: degraded (warnings); 2\: failed (a check failed))'
+    'motd:one status line for /etc/motd.d/ (OK, or DEGRADED/FAILED with the reason)'
+    'volume:separate volumes for /var, /var/log, /home… (thin volumes mounted by a unit in the layer)'
+    'recover:show (--list, the default) or repair (--yes) what interrupted operations and meddling left'
     'w:which layer is running'
   )
   _arguments -C \
@@ -75,6 +80,11 @@ _imgbase() {
             '--latest[the newest layer]' \
             '--current[the layer mounted at /]' \
             '--volume-path=[the device path of a base or layer]:BASE|LAYER:_imgbase_volumes' \
+            '--mount=[mount a layer or base for a look inside (read-only; DIR as argument, default /run/imgbased/layers/NAME)]:BASE|LAYER:_imgbase_volumes' \
+            '--rw[with --mount\: read-write (never a base or the running layer)]' \
+            '--umount=[unmount what --mount mounted]:BASE|LAYER:_imgbase_volumes' \
+            '--diff=[what differs from the base or layer given as argument (default\: its base)]:BASE|LAYER:_imgbase_volumes' \
+            '--content[with --diff\: unified diffs of changed text files]' \
             '--json[answer with JSON (schema version 1)]' \
             '--debug[show every step and command]' \
             '--dry-run[print the commands that would change the system, change nothing]' \
@@ -109,6 +119,43 @@ _imgbase() {
         rollback)
           _arguments -s \
             '--to=[the layer to boot by default]:LAYER:_imgbase_layers' \
+            '--json[answer with JSON (schema version 1)]' \
+            '--debug[show every step and command]' \
+            '--dry-run[print the commands that would change the system, change nothing]' \
+          ;;
+        status)
+          _arguments -s \
+            '--json[answer with JSON (schema version 1)]' \
+            '--debug[show every step and command]' \
+          ;;
+        check)
+          _arguments -s \
+            '--json[answer with JSON (schema version 1)]' \
+            '--debug[show every step and command]' \
+          ;;
+        motd)
+          _arguments -s \
+            '--update[write it to /etc/motd.d/50-imgbased (the imgbased-motd timer does, every 15 minutes)]' \
+            '--json[answer with JSON (schema version 1)]' \
+            '--debug[show every step and command]' \
+            '--dry-run[print the commands that would change the system, change nothing]' \
+          ;;
+        volume)
+          _arguments -s \
+            '--list[the separate volumes, where they are mounted, whether the running layer mounts them]' \
+            '--create=[a volume for PATH\: the data there moved in, a mount unit (discard) in the layer]:PATH:_files' \
+            '--remove=[remove the volume of PATH and its mount unit (refused while it is mounted)]:PATH:_files' \
+            '--attach=[write the mount unit of PATH’s volume into the layer again]:PATH:_files' \
+            '--detach=[take the mount unit of PATH’s volume out of the layer (the volume is kept)]:PATH:_files' \
+            '--json[answer with JSON (schema version 1)]' \
+            '--debug[show every step and command]' \
+            '--dry-run[print the commands that would change the system, change nothing]' \
+            '1::SIZE: ' \
+          ;;
+        recover)
+          _arguments -s \
+            '--list[show what would be repaired; changes nothing]' \
+            '--yes[repair it\: pending volumes, stray entries and files, leftover mounts, missing entries]' \
             '--json[answer with JSON (schema version 1)]' \
             '--debug[show every step and command]' \
             '--dry-run[print the commands that would change the system, change nothing]' \

@@ -41,6 +41,9 @@ _imgbase() {
     base:--unpin) _imgbase_values 'bases'; return ;;
     base:--of-layer) _imgbase_values 'layers'; return ;;
     layer:--volume-path) _imgbase_values 'volumes'; return ;;
+    layer:--mount) _imgbase_values 'volumes'; return ;;
+    layer:--umount) _imgbase_values 'volumes'; return ;;
+    layer:--diff) _imgbase_values 'volumes'; return ;;
     boot:--set-default) _imgbase_values 'layers'; return ;;
     boot:--next) _imgbase_values 'layers'; return ;;
     boot:--kernel-args) _imgbase_values 'layers'; return ;;
@@ -53,9 +56,13 @@ _imgbase() {
     update:--from) _imgbase_values 'layers'; return ;;
     update:--keep) _imgbase_values 'none'; return ;;
     rollback:--to) _imgbase_values 'layers'; return ;;
+    volume:--create) _imgbase_values 'files'; return ;;
+    volume:--remove) _imgbase_values 'files'; return ;;
+    volume:--attach) _imgbase_values 'files'; return ;;
+    volume:--detach) _imgbase_values 'files'; return ;;
   esac
   if [[ -z $command ]]; then
-    words='layout base layer boot update rollback w'
+    words='layout base layer boot update rollback status check motd volume recover w'
     [[ $cur == -* ]] && words='--debug --json --version -h --help'
     COMPREPLY=($(compgen -W "$words" -- "$cur"))
     return
@@ -64,10 +71,15 @@ _imgbase() {
     case $command in
       layout) words='--init --from --init-nvr --bases --layers --free-space --adopt --units --json --debug --dry-run' ;;
       base) words='--add --size --remove --pin --unpin --latest --of-layer --json --debug --dry-run' ;;
-      layer) words='--add --latest --current --volume-path --json --debug --dry-run' ;;
+      layer) words='--add --latest --current --volume-path --mount --rw --umount --diff --content --json --debug --dry-run' ;;
       boot) words='--list --get-default --set-default --next --kernel-args --edit-kernel-args --append --delete --json --debug --dry-run' ;;
       update) words='--nvr --format --sha256 --from --keep --json --debug --dry-run' ;;
       rollback) words='--to --json --debug --dry-run' ;;
+      status) words='--json --debug' ;;
+      check) words='--json --debug' ;;
+      motd) words='--update --json --debug --dry-run' ;;
+      volume) words='--list --create --remove --attach --detach --json --debug --dry-run' ;;
+      recover) words='--list --yes --json --debug --dry-run' ;;
       w) words='--json --debug' ;;
     esac
     COMPREPLY=($(compgen -W "$words" -- "$cur"))

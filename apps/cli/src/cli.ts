@@ -104,7 +104,7 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
     }
     io.stdout(flags.json ? jsonSuccess(verb, outcome.data) : outcome.human);
     if (!flags.json) for (const hint of hintsAfter(verb, outcome.data)) io.stderr(`imgbase: hint: ${hint}\n`);
-    return ExitCode.ok;
+    return outcome.exitCode ?? ExitCode.ok;
   } catch (error) {
     status?.clear();
     if (error instanceof CommanderError) {

@@ -8,6 +8,7 @@ import {
   type VerbResult,
 } from '@imgbased/core';
 import { type Command, Option } from 'commander';
+import { addAdminCommands, addLayerAdminOptions, LAYER_ADMIN_FLAGS, runLayerAdmin } from './commands-admin.js';
 import { bootChanged, bootListed, changed, kernelArgsChanged, lines, type Outcome, oneLine } from './human.js';
 import { adopted } from './human-adopt.js';
 import { pinChanged, rolledBack, updated } from './human-update.js';
@@ -121,18 +122,25 @@ export function addCommands(program: Command, { common, act }: CommandKit): void
   );
 
   common(
-    program
-      .command('layer')
-      .description('add or find layers')
-      .argument('[BASE|LAYER]', 'with --add: the base or layer to start from (default: the newest base)')
-      .option('--add', 'add a writable layer')
-      .option('--latest', 'the newest layer')
-      .option('--current', 'the layer mounted at /')
-      .option('--volume-path <BASE|LAYER>', 'the device path of a base or layer'),
+    addLayerAdminOptions(
+      program
+        .command('layer')
+        .description('add, find, mount or compare layers')
+        .argument(
+          '[BASE|LAYER]',
+          'with --add: the base or layer to start from (default: the newest base); with --diff: the one to compare with; with --mount: the directory',
+        )
+        .option('--add', 'add a writable layer')
+        .option('--latest', 'the newest layer')
+        .option('--current', 'the layer mounted at /')
+        .option('--volume-path <BASE|LAYER>', 'the device path of a base or layer'),
+    ),
     true,
-    ['add', 'latest', 'current', 'volumePath'],
+    ['add', 'latest', 'current', 'volumePath', ...LAYER_ADMIN_FLAGS],
   ).action(
     act('layer', async (o, context) => {
+      const admin = await runLayerAdmin(o, context);
+      if (admin) return admin;
       if (o.add) return changed(await context.run('layer --add', { from: (o.args as string[])[0] }));
       if (o.latest || o.current) {
         const result = await context.run(o.latest ? 'layer --latest' : 'layer --current', {});
@@ -142,7 +150,9 @@ export function addCommands(program: Command, { common, act }: CommandKit): void
         const result = await context.run('layer --volume-path', { name: o.volumePath as string });
         return oneLine(result, result.path);
       }
-      throw new UsageError('layer needs one of --add, --latest, --current, --volume-path');
+      throw new UsageError(
+        'layer needs one of --add, --latest, --current, --volume-path, --mount LAYER [DIR], --umount LAYER, --diff LAYER [OTHER]',
+      );
     }),
   );
 
@@ -227,6 +237,8 @@ export function addCommands(program: Command, { common, act }: CommandKit): void
       rolledBack(await context.run('rollback', { to: o.to as string | undefined })),
     ),
   );
+
+  addAdminCommands(program, { common, act });
 
   common(program.command('w').description('which layer is running'), false).action(
     act('w', async (_o, context) => {

@@ -5,6 +5,8 @@ import { shellQuote } from './output.js';
 export interface Outcome {
   readonly data: unknown;
   readonly human: string;
+  /** The process's exit code when the verb has its own (check: 1 degraded, 2 failed); default 0. */
+  readonly exitCode?: number | undefined;
 }
 
 /** A changing verb's result: what was recovered, made and removed (or, in a dry run, the plan). */

@@ -30,11 +30,20 @@ describe('the API table, derived from core’s verbs', () => {
       ['boot --edit-kernel-args', ['verb', 'args']],
       ['update', ['verb', 'args']],
       ['rollback', ['verb']],
+      ['motd --update', ['verb']],
+      ['volume --create', ['verb', 'args']],
+      ['volume --remove', ['verb', 'args']],
+      ['volume --attach', ['verb', 'args']],
+      ['volume --detach', ['verb', 'args']],
+      ['recover --yes', ['verb']],
+      ['layer --mount', ['verb', 'args']],
+      ['layer --umount', ['verb', 'args']],
     ]);
     expect(READ_ROUTES.filter((r) => r.param).map((r) => r.url)).toEqual([
       '/v1/layers/:name/base',
       '/v1/volumes/:name/path',
       '/v1/layers/:name/kernel-args',
+      '/v1/layers/:name/diff',
     ]);
   });
 });
