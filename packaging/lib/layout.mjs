@@ -78,6 +78,8 @@ export function stageTree(stage, flavor, docs) {
   }
   copy(fromRepo('apps/daemon/systemd/imgbased.service'), `${where.units}/imgbased.service`);
   copy(fromRepo('apps/daemon/systemd/imgbased.socket'), `${where.units}/imgbased.socket`);
+  copy(fromRepo('apps/cli/systemd/imgbased-motd.service'), `${where.units}/imgbased-motd.service`);
+  copy(fromRepo('apps/cli/systemd/imgbased-motd.timer'), `${where.units}/imgbased-motd.timer`);
   copy(fromRepo('apps/daemon/systemd/imgbased.sysusers.conf'), '/usr/lib/sysusers.d/imgbased.conf');
   copy(fromRepo('packaging/files/imgbased.tmpfiles.conf'), '/usr/lib/tmpfiles.d/imgbased.conf');
   copy(path.join(docs, 'imgbased.conf'), '/etc/imgbased.conf');

@@ -70,6 +70,8 @@ describe('the .deb and the RPM', () => {
         '/usr/bin/imgbased',
         '/usr/lib/imgbased/cli/main.cjs.cache',
         '/lib/systemd/system/imgbased.socket',
+        '/lib/systemd/system/imgbased-motd.timer',
+        '/lib/systemd/system/imgbased-motd.service',
         '/usr/lib/sysusers.d/imgbased.conf',
         '/usr/lib/tmpfiles.d/imgbased.conf',
         '/etc/imgbased.conf',
