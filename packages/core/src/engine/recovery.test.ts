@@ -205,3 +205,22 @@ describe('a boot write that fails half way', () => {
     expect(boot.defaultId).toBe(id('Base-1-0+2'));
   });
 });
+
+describe('recovery and a bootloader that cannot be used', () => {
+  it('leaves the boot configuration alone, with a warning, and still removes half-made volumes', async () => {
+    pendingLayer('Base-1-0+2', 'Base-1-0+1');
+    const missing = {
+      select: async () => {
+        throw new Error('no extlinux on this host');
+      },
+    };
+    const warnings: string[] = [];
+    const e = new ImageEngine(volumes, filesystem, host, lock, missing);
+    const result = await e.addBase(
+      { nvr: 'Base-2-0', sizeBytes: 2 ** 30 },
+      { report: (event) => event.type === 'warning' && warnings.push(event.message) },
+    );
+    expect(result.recovered).toEqual(['Base-1-0+2']);
+    expect(warnings).toEqual(['recovery left the boot configuration alone: Error: no extlinux on this host']);
+  });
+});

@@ -53,7 +53,13 @@ export class HostRecovery {
     }
     const committed = committedLayers(report);
     if (committed !== undefined) {
-      steps.push(...(await planBootRepair(await this.bootloaders?.select(context), committed, context)));
+      // A configured bootloader that is not there is the boot verbs' error to report, not a reason to
+      // refuse every change: recovery then leaves the boot configuration alone.
+      const bootloader = await this.bootloaders?.select(context).catch((error: unknown) => {
+        emit(context, { type: 'warning', message: `recovery left the boot configuration alone: ${String(error)}` });
+        return undefined;
+      });
+      steps.push(...(await planBootRepair(bootloader, committed, context)));
     }
     steps.push(...this.planVolumes(report));
     return steps;
