@@ -1,7 +1,10 @@
 // Bundles the CLI into dist/ with esbuild, straight from the workspace packages' sources: one file to
 // load starts faster than hundreds of modules, which matters for a tool scripts call in loops.
 // Type checking is `tsc --noEmit` (turbo's typecheck task), not this step.
-//   dist/entry.js       the binary's entry (ESM): answers --version alone, else loads main.cjs
+//   dist/entry.cjs      the binary's entry: answers --version alone, else loads main.cjs (CommonJS:
+//                       Node's ES module loader is never started unless a plugin module is imported)
+//   dist/code-cache.cjs what loads main.cjs with its code cache (not loaded for --version)
+//   dist/entry.js       the entry as an ES module, for launchers that import it
 //   dist/main.cjs       the CLI (CommonJS, so that it can be compiled through vm.Script with a code cache)
 //   dist/main.cjs.cache V8's code cache of main.cjs, written by one warm-up run of the built CLI
 import { execFileSync } from 'node:child_process';
@@ -37,13 +40,18 @@ const common = {
 try {
   await build({
     ...common,
-    entryPoints: { entry: 'src/entry.ts' },
-    format: 'esm',
-    // code-cache.ts (and what it imports) in a chunk of its own: `--version` does not load it.
-    splitting: true,
-    // Nothing here needs its class names kept, and keepNames' helper would be one more chunk to load.
+    entryPoints: { entry: 'src/entry.ts', 'code-cache': 'src/code-cache.ts' },
+    format: 'cjs',
+    outExtension: { '.js': '.cjs' },
+    // The entry requires code-cache.cjs beside it, and only when it loads the bundle.
+    external: ['./code-cache.cjs'],
+    // Nothing here needs its class names kept.
     keepNames: false,
   });
+  writeFileSync(
+    join(next, 'entry.js'),
+    "// The entry as an ES module, for launchers that import it: it is entry.cjs.\nimport { createRequire } from 'node:module';\ncreateRequire(import.meta.url)('./entry.cjs');\n",
+  );
 
   await build({
     ...common,
@@ -71,7 +79,7 @@ try {
     writeFileSync(join(stubs, 'report.json'), JSON.stringify(report));
     writeFileSync(join(stubs, 'lvm'), `#!/bin/sh\nexec cat '${join(stubs, 'report.json')}'\n`, { mode: 0o755 });
     try {
-      execFileSync(process.execPath, [join(next, 'entry.js'), 'layout', '--json'], {
+      execFileSync(process.execPath, [join(next, 'entry.cjs'), 'layout', '--json'], {
         env: { PATH: `${stubs}:/usr/bin:/bin`, IMGBASED_WRITE_CODE_CACHE: '1', LANG: 'C.UTF-8' },
         stdio: 'ignore',
       });

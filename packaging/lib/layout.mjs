@@ -18,12 +18,16 @@ export const DISTRO_PATHS = {
   rpm: { units: '/usr/lib/systemd/system', zsh: '/usr/share/zsh/site-functions' },
 };
 
-/** A launcher in /usr/bin: CommonJS (no package.json beside it), importing the bundle's ESM entry. */
+/**
+ * A launcher in /usr/bin: CommonJS (no package.json beside it), loading the bundle's entry: the CLI's
+ * CommonJS one (no ES module loader started for a listing), the daemon's ES module.
+ */
 function launcher(what, dir) {
+  const load = dir === 'cli' ? `require('${LIB_DIR}/${dir}/entry.cjs');` : `import('${LIB_DIR}/${dir}/entry.js');`;
   return [
     '#!/usr/bin/node',
     `// ${what}, installed: the bundle and its code cache are in ${LIB_DIR}/${dir}/ (no node_modules needed).`,
-    `import('${LIB_DIR}/${dir}/entry.js');`,
+    load,
     '',
   ].join('\n');
 }

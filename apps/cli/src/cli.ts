@@ -39,6 +39,8 @@ export interface CliDependencies {
   /** `[core] debug` of the configuration, known once createEngine has read it: --debug's default. */
   readonly debugByDefault?: (() => boolean) | undefined;
   readonly signal?: AbortSignal;
+  /** Phase timestamps (IMGBASED_TIMING=1, see timing.ts): after parsing, the verb and the output. */
+  readonly mark?: ((phase: string) => void) | undefined;
 }
 
 export { ExitCode } from './exit-codes.js';
@@ -64,6 +66,7 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
       verb = name;
       flags = command.optsWithGlobals<GlobalFlags>();
       const options = { ...command.opts(), args: command.args };
+      deps.mark?.('parse');
       const engine = await deps.createEngine({ dryRun: Boolean(flags.dryRun), debug: Boolean(flags.debug) });
       if (flags.debug === undefined && deps.debugByDefault?.()) flags.debug = true;
       if (io.stderrTerminal && !flags.debug) status = terminalStatusLine(io.stderr, io.stderrTerminal);
@@ -87,6 +90,7 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
         },
       };
       outcome = await handler(options, context);
+      deps.mark?.('verb');
     };
 
   const program = buildProgram(deps.version, { writeOut: io.stdout, writeErr: io.stderr }, act);
@@ -104,6 +108,7 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
     }
     io.stdout(flags.json ? jsonSuccess(verb, outcome.data) : outcome.human);
     if (!flags.json) for (const hint of hintsAfter(verb, outcome.data)) io.stderr(`imgbase: hint: ${hint}\n`);
+    deps.mark?.('output');
     return outcome.exitCode ?? ExitCode.ok;
   } catch (error) {
     status?.clear();

@@ -2,13 +2,18 @@ import 'reflect-metadata';
 import type { ModuleImporter } from '@imgbased/composition';
 import { runCli } from './cli.js';
 import { createEngine } from './container.js';
+import type { MarkPhase } from './timing.js';
 import { VERSION } from './version.js';
 
 /** The `imgbase` process: real I/O, Ctrl-C cancels the running operation (which then undoes itself). */
 export async function main(
   argv: readonly string[],
   /** How plugin modules are imported (the entry's own import(): see entry.ts). */
-  options: { readonly importModule?: ModuleImporter | undefined } = {},
+  options: {
+    readonly importModule?: ModuleImporter | undefined;
+    /** Phase timestamps (IMGBASED_TIMING=1, see timing.ts). */
+    readonly mark?: MarkPhase | undefined;
+  } = {},
 ): Promise<number> {
   const controller = new AbortController();
   const cancel = () => controller.abort(new Error('interrupted'));
@@ -27,12 +32,13 @@ export async function main(
       },
       version: VERSION,
       createEngine: async (engineOptions) => {
-        const { engine, config } = await createEngine(engineOptions, options.importModule);
+        const { engine, config } = await createEngine(engineOptions, options.importModule, options.mark);
         debugByDefault = config.core.debug;
         return engine;
       },
       debugByDefault: () => debugByDefault,
       signal: controller.signal,
+      mark: options.mark,
     });
   } finally {
     process.off('SIGINT', cancel);

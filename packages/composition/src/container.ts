@@ -1,9 +1,7 @@
 import {
   type BootFileOps,
-  Bootloader,
   BootloaderSelection,
   CommandRunner,
-  ConfiguredBootloaders,
   FilesystemDriver,
   HostFiles,
   HostInfo,
@@ -14,7 +12,6 @@ import {
   ImgbasedConfig,
   OperationLock,
   PersistenceSelection,
-  type PluginDefinition,
   TreeReader,
   VolumeManager,
 } from '@imgbased/core';
@@ -33,15 +30,21 @@ import {
   PidFileLock,
 } from '@imgbased/system';
 import { type DependencyContainer, Lifecycle, container as rootContainer } from 'tsyringe';
-import { availablePlugins } from './available-plugins.js';
+import { AvailablePlugins, type OfferedPlugin } from './available-plugins.js';
 import type { ModuleImporter } from './plugin-directory.js';
 import { makeBootloaders, makePersistence } from './plugin-instances.js';
-import { ConfiguredPersistenceSelection, PerCallBootloaderSelection } from './selections.js';
+import { ConfiguredPersistenceSelection, OnFirstUseBootloaders, PerCallBootloaderSelection } from './selections.js';
 import { SHIPPED_PLUGINS } from './shipped-plugins.js';
 
 export interface CompositionOptions {
   /** The plugins this build offers; default: the shipped list. */
-  readonly plugins?: readonly PluginDefinition[] | undefined;
+  readonly plugins?: readonly OfferedPlugin[] | undefined;
+  /**
+   * `eager` (default: the daemon, which reports a broken plugin when it starts) loads and makes every
+   * plugin now; `on-first-use` (the CLI) when a verb first selects one of its kind, so that a listing
+   * loads no plugin code at all. Section names of the configuration are checked now either way.
+   */
+  readonly pluginLoading?: 'eager' | 'on-first-use' | undefined;
   /** The configuration; default: read from the host's configuration files. */
   readonly config?: ImgbasedConfig | undefined;
   /**
@@ -77,23 +80,33 @@ export async function buildContainer(options: CompositionOptions = {}): Promise<
   container.register(ImageSource, { useClass: UrlOrFileImageSource }, singleton);
   container.register(ImageInstaller, { useClass: OsImageInstaller }, singleton);
 
-  const definitions = await availablePlugins(options.plugins ?? SHIPPED_PLUGINS, config, options.importer);
+  const available = new AvailablePlugins(options.plugins ?? SHIPPED_PLUGINS, config, options.importer);
+  available.checkSections();
   const pluginHost = {
     runner: container.resolve<CommandRunner>(CommandRunner),
     host: container.resolve<HostInfo>(HostInfo),
     bootFileOps: options.bootFileOps ?? nodeBootFileOps,
     config,
   };
-  const bootloaders = await makeBootloaders(definitions, pluginHost);
-  for (const bootloader of bootloaders) container.register<Bootloader>(Bootloader, { useValue: bootloader });
+  // Each kind's plugins are made once, when first needed (at once when loading is eager).
+  let bootloaders: ReturnType<typeof makeBootloaders> | undefined;
+  const offeredBootloaders = () =>
+    (bootloaders ??= available.of('bootloader').then((d) => makeBootloaders(d, pluginHost)));
+  let persistence: ReturnType<typeof makePersistence> | undefined;
+  const offeredPersistence = () =>
+    (persistence ??= available.of('persistence').then((d) => makePersistence(d, pluginHost)));
+  if (options.pluginLoading !== 'on-first-use') {
+    await offeredBootloaders();
+    await offeredPersistence();
+  }
   container.register<BootloaderSelection>(BootloaderSelection, {
     useValue:
       options.bootloaderChoice === 'per-call'
-        ? new PerCallBootloaderSelection(bootloaders, config.bootloader.plugins)
-        : new ConfiguredBootloaders(bootloaders, config.bootloader.plugins),
+        ? new PerCallBootloaderSelection(offeredBootloaders, config.bootloader.plugins)
+        : new OnFirstUseBootloaders(offeredBootloaders, config.bootloader.plugins),
   });
   container.register<PersistenceSelection>(PersistenceSelection, {
-    useValue: new ConfiguredPersistenceSelection(await makePersistence(definitions, pluginHost), config.persistence),
+    useValue: new ConfiguredPersistenceSelection(offeredPersistence, config.persistence),
   });
   container.register(ImageEngine, { useClass: ImageEngine }, singleton);
   return container;

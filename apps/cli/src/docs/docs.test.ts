@@ -1,4 +1,4 @@
-import { SHIPPED_PLUGINS } from '@imgbased/composition';
+import { loadShippedPlugins } from '@imgbased/composition';
 import { defaultConfig, resolveConfig, resolvePluginSettings } from '@imgbased/core';
 import { describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../exit-codes.js';
@@ -92,7 +92,7 @@ describe('the commented /etc/imgbased.conf', () => {
       const { pluginSections, ...core } = config;
       const { pluginSections: _none, ...defaults } = defaultConfig();
       expect(core).toEqual(defaults);
-      for (const plugin of SHIPPED_PLUGINS.filter((p) => p.settings)) {
+      for (const plugin of (await loadShippedPlugins()).filter((p) => p.settings)) {
         const settings = await resolvePluginSettings(plugin, pluginSections);
         expect(settings, plugin.name).toEqual(
           ((await plugin.settings!['~standard'].validate({})) as { value: unknown }).value,

@@ -1,4 +1,4 @@
-import { SHIPPED_PLUGINS } from '@imgbased/composition';
+import { loadShippedPlugins } from '@imgbased/composition';
 import { defaultConfig, type PluginDefinition } from '@imgbased/core';
 import { SECTION_TEXT, SETTING_TEXT } from './settings-text.js';
 
@@ -57,10 +57,10 @@ function section(name: string, values: Record<string, unknown>, plugin?: string)
  * Every section and setting with its default: core's from its schema's defaults, each shipped plugin's
  * from its own settings schema (a Standard Schema, given no values: whatever validator the plugin uses).
  */
-export async function describeSettings(plugins: readonly PluginDefinition[] = SHIPPED_PLUGINS): Promise<DocSection[]> {
+export async function describeSettings(plugins?: readonly PluginDefinition[]): Promise<DocSection[]> {
   const { pluginSections: _none, ...core } = defaultConfig();
   const sections = Object.entries(core).map(([name, values]) => section(name, values as Record<string, unknown>));
-  for (const plugin of plugins) {
+  for (const plugin of plugins ?? (await loadShippedPlugins())) {
     const name = `${plugin.kind}.${plugin.name}`;
     // A plugin without settings refuses a section of its own: none is written.
     if (plugin.settings === undefined) continue;
