@@ -1,0 +1,120 @@
+// Runs inside the test VM: the crash table. For every verb of the plan: run it once with a step trace
+// (IMGBASED_FAILPOINT_TRACE) to learn its steps, then once per step killed right after it
+// (IMGBASED_FAILPOINT=*:<n>, SIGKILL from inside the process), each on a fresh copy of a golden disk
+// image (a loop device; /boot its first partition); after the kill, the next command (the same verb
+// again) and the invariants (crash-check.mjs). Then the worst step again, its disk written to the
+// verb's output disk for a real boot on the host. Prints one JSON document.
+// Usage: node crash-cases.mjs PLAN.json
+import { existsSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { bootableNow, run, sh, violations } from './crash-check.mjs';
+
+const plan = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const { imgbase, goldens } = plan;
+const CASE = '/tmp/crash-case.img';
+const log = (line) => writeSync(2, `crash-cases: ${line}\n`);
+let loop;
+
+/** A fresh copy of `golden` on a loop device, the VG active, its first partition on /boot. */
+function attach(golden) {
+  sh(`cp --sparse=always ${golden} ${CASE}`);
+  loop = sh(`losetup -P -f --show ${CASE}`).trim();
+  sh(`lvm vgchange -ay onn >/dev/null && mount ${loop}p1 /boot`);
+}
+
+/** Unmounts everything on it (what a kill left too), deactivates the VG, detaches the loop device. */
+function detach() {
+  run(['sh', '-c', 'findmnt -rn -o TARGET | grep imgbased-mnt- | xargs -r -n1 umount -l']);
+  run(['umount', '/boot']);
+  const off = run(['lvm', 'vgchange', '-an', 'onn']);
+  if (off.status !== 0) log(`vgchange -an: ${off.stderr}`);
+  run(['losetup', '-d', loop]);
+  rmSync('/run/imgbased', { recursive: true, force: true });
+}
+
+function imgbaseRun(args, env = {}) {
+  return run([imgbase, ...args], env);
+}
+
+/** `layout --init` and the rest as a row's argv says, on the attached copy. */
+function traceSteps(verb, golden) {
+  attach(golden);
+  const trace = '/tmp/crash-trace.tsv';
+  rmSync(trace, { force: true });
+  const started = Date.now();
+  const full = imgbaseRun(verb.argv, { IMGBASED_FAILPOINT_TRACE: trace });
+  const durationMs = Date.now() - started;
+  const steps = existsSync(trace)
+    ? readFileSync(trace, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const [n, name, detail] = line.split('\t');
+          return { n: Number(n), name, detail };
+        })
+    : [];
+  const after = violations();
+  detach();
+  return { exit: full.status, stderr: full.stderr, steps, after, durationMs };
+}
+
+function killCase(verb, golden, n) {
+  const started = Date.now();
+  const times = [];
+  const lap = () => times.push(Date.now() - started);
+  attach(golden);
+  lap();
+  const killed = imgbaseRun(verb.argv, { IMGBASED_FAILPOINT: `*:${n}` });
+  lap();
+  const atKill = { bootable: bootableNow(), damage: violations() };
+  lap();
+  const next = imgbaseRun([...verb.argv, '--json']);
+  lap();
+  let nextCode = null;
+  try {
+    nextCode = JSON.parse(next.stdout).error?.code ?? null;
+  } catch {}
+  const after = violations();
+  lap();
+  detach();
+  lap();
+  log(`laps ${times.join(' ')}`);
+  return {
+    killed: killed.signal === 'SIGKILL',
+    killedStderr: killed.signal === 'SIGKILL' ? '' : killed.stderr.slice(-400),
+    bootableAtKill: atKill.bootable ?? null,
+    damage: atKill.damage,
+    nextExit: next.status,
+    nextCode,
+    nextStderr: next.status === 0 ? '' : next.stderr.slice(-400),
+    after,
+    durationMs: Date.now() - started,
+  };
+}
+
+/** The worst step again, its disk copied (sparse) to the verb's output disk, for a real boot. */
+function saveWorst(verb, golden, n, disk) {
+  attach(golden);
+  imgbaseRun(verb.argv, { IMGBASED_FAILPOINT: `*:${n}` });
+  sh('sync');
+  detach();
+  sh(`dd if=${CASE} of=${disk} bs=1M conv=sparse,fsync status=none`);
+}
+
+writeFileSync('/run/imgbased-failpoints.enable', '');
+const results = [];
+for (const verb of plan.verbs) {
+  const golden = goldens[verb.golden];
+  const traced = traceSteps(verb, golden);
+  log(`${verb.name}: ${traced.steps.length} steps (exit ${traced.exit}, ${traced.durationMs} ms)`);
+  const cells = [];
+  for (const step of traced.steps) {
+    const cell = { ...step, ...killCase(verb, golden, step.n) };
+    log(`${verb.name} step ${step.n} ${step.name}: ${cell.after.length === 0 ? 'held' : cell.after.join('; ')}`);
+    cells.push(cell);
+  }
+  // The worst step: the one whose kill left the most to repair (the later one on a tie).
+  const worst = cells.reduce((w, c) => (w === undefined || c.damage.length >= w.damage.length ? c : w), undefined);
+  if (worst && plan.outDisks[verb.name]) saveWorst(verb, golden, worst.n, plan.outDisks[verb.name]);
+  results.push({ verb: verb.name, full: traced, cells, worst: worst?.n ?? null });
+}
+process.stdout.write(`${JSON.stringify(results)}\n`);
