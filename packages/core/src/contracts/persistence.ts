@@ -38,6 +38,21 @@ export interface PersistenceTrees {
   readonly oldLayer: string;
   /** The new layer, written to. */
   readonly newLayer: string;
+  /**
+   * The thin volumes behind `oldBase` and `oldLayer`, when the engine knows them: a plugin may ask
+   * their pool which blocks differ (thin_delta) instead of comparing the whole trees. Optional: a
+   * plugin must work without it (plain directories in tests, other volume managers).
+   */
+  readonly volumes?: PersistenceVolumes | undefined;
+}
+
+/** LVM thin volumes of a carry-over, by volume group and logical volume name. */
+export interface PersistenceVolumes {
+  readonly vg: string;
+  /** The old base's logical volume (mounted at `oldBase`). */
+  readonly oldBase: string;
+  /** The old layer's logical volume (mounted at `oldLayer`). */
+  readonly oldLayer: string;
 }
 
 export interface PersistenceOptions {

@@ -100,7 +100,13 @@ export class UpdateSteps {
                       `Carrying ${c.policy.paths.join(', ')} over from ${trees.oldLayer} (${c.name})`,
                     );
                     const report = await c.persistence.carryOver(
-                      { oldBase: baseDir, oldLayer: layerDir, newLayer: newDir },
+                      {
+                        oldBase: baseDir,
+                        oldLayer: layerDir,
+                        newLayer: newDir,
+                        // Thin snapshots of one pool: the plugin may ask it what differs (thin_delta).
+                        volumes: { vg: trees.vg, oldBase: trees.oldBase, oldLayer: trees.oldLayer },
+                      },
                       c.policy,
                       { dryRun: false },
                       tx.context,

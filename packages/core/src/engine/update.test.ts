@@ -66,7 +66,13 @@ describe('update', () => {
     ]);
     expect(h.persistence.calls).toEqual([
       {
-        trees: { oldBase: '/mnt/fake', oldLayer: '/mnt/fake', newLayer: '/mnt/fake' },
+        trees: {
+          oldBase: '/mnt/fake',
+          oldLayer: '/mnt/fake',
+          newLayer: '/mnt/fake',
+          // The volumes, so that the plugin may ask the pool what differs (thin_delta).
+          volumes: { vg: 'onn', oldBase: 'Base-1-0', oldLayer: 'Base-1-0+1' },
+        },
         policy: { paths: ['/etc', '/root'], excludes: [], onConflict: 'keep-admin' },
         options: { dryRun: false },
       },
