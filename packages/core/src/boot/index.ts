@@ -5,3 +5,4 @@ export * from './managed-bootloader.js';
 export * from './selection.js';
 export * from './trial-protocol.js';
 export * from './trial-record.js';
+export * from './trial-boots.js';

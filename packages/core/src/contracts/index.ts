@@ -8,3 +8,4 @@ export * from './image.js';
 export * from './persistence.js';
 export * from './plugin.js';
 export * from './volume-manager.js';
+export * from './trial-bootloader.js';

@@ -6,6 +6,7 @@ export * from './memory-boot-files.js';
 export * from './memory-bootloader.js';
 export * from './memory-host-admin.js';
 export * from './memory-images.js';
+export * from './memory-trial-bootloader.js';
 export * from './memory-volumes.js';
 export * from './original-host.js';
 export * from './scripted-runner.js';
