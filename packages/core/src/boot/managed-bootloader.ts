@@ -16,6 +16,7 @@ import type {
   RenderedBootEntry,
 } from '../contracts/bootloader-plugin.js';
 import type { HostInfo } from '../contracts/host.js';
+import type { TrialBootloader } from '../contracts/trial-bootloader.js';
 import {
   BootConfigInvalidError,
   BootEntryNotFoundError,
@@ -33,6 +34,7 @@ import {
   namedDirectories,
   pruneEntryFiles,
 } from './files.js';
+import { ManagedTrialBootloader } from './managed-trial-bootloader.js';
 
 /** File systems on which a rename is not atomic (the ESP is FAT). */
 const NON_ATOMIC_FS = new Set(['vfat', 'msdos', 'exfat', 'fat']);
@@ -141,6 +143,10 @@ export class ManagedBootloader implements Bootloader {
     const middle = await this.plugin.read(location, context);
     const second = await this.plugin.write(location, change, middle, context);
     return first.filesReplaced + second.filesReplaced;
+  }
+
+  trial(): TrialBootloader | undefined {
+    return this.plugin.trial === undefined ? undefined : new ManagedTrialBootloader(this.plugin, this.ops);
   }
 
   async ownFiles(context?: OperationContext): Promise<OwnBootFiles> {

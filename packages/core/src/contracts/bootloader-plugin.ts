@@ -1,5 +1,6 @@
 import type { OperationContext } from '../events.js';
 import type { BootEntry } from './bootloader.js';
+import type { BootloaderTrial } from './trial-bootloader.js';
 
 /**
  * The crash-safe file steps every plugin takes, over primitive operations the plugin provides (Node's
@@ -110,6 +111,8 @@ export interface BootloaderPlugin<Parsed = unknown> {
   readonly oneShot?: BootloaderOneShot<Parsed> | undefined;
   /** The bootloader itself counts boot attempts (systemd-boot's `+N` file names). */
   readonly bootCounting?: boolean | undefined;
+  /** Trial boots (docs/trial-boots.md): the bootloader's own state for one trial. */
+  readonly trial?: BootloaderTrial<Parsed> | undefined;
 }
 
 export interface BootloaderOneShot<Parsed = unknown> {

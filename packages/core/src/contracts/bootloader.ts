@@ -1,4 +1,5 @@
 import type { OperationContext } from '../events.js';
+import type { TrialBootloader } from './trial-bootloader.js';
 
 /** One boot entry as installed: a layer, booted with its own kernel and initrd. */
 export interface BootEntry {
@@ -121,6 +122,8 @@ export interface Bootloader {
    * directory an installed entry still boots from (skipped), nor anything else.
    */
   removeOwnFiles?(paths: readonly string[], context?: OperationContext): Promise<void>;
+  /** Trial boots, when the bootloader's plugin declares them (undefined otherwise). */
+  trial?(): TrialBootloader | undefined;
 }
 /** All bootloader plugins a front end offers (registered with the container), in its order. */
 export const Bootloader = Symbol.for('imgbased.Bootloader');
