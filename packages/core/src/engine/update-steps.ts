@@ -202,7 +202,9 @@ export class UpdateSteps {
     // one-shot at `id` here instead, and make it the default only once the new layer has booted.
     if (choice === 'default') {
       tx.onCommit(`make ${id} the default`, async (c) => {
-        record.atomic &&= (await bootloader.setDefault(id, c)).atomic;
+        // Not `&&=` around the call: on a non-atomic /boot or ESP (FAT) it would skip setting the default.
+        const { atomic: defaultAtomic } = await bootloader.setDefault(id, c);
+        record.atomic &&= defaultAtomic;
       });
     }
     return { record, bootsNext: layer };

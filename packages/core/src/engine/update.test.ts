@@ -103,6 +103,14 @@ describe('update', () => {
     expect(events.filter((e) => e.type === 'warning')).toEqual([]);
   });
 
+  it('makes the new layer the default on a boot partition where writes are not atomic (a FAT ESP)', async () => {
+    h.boot.atomic = false;
+    const result = await h.engine().update({ image: '/images/Base-2-0.img' });
+    expect(result.boot).toMatchObject({ added: [id('Base-2-0+1')], atomic: false });
+    expect(result.bootsNext).toBe('Base-2-0+1');
+    expect(h.boot.defaultId).toBe(id('Base-2-0+1'));
+  });
+
   it('takes --nvr, --sha256 and --from as given', async () => {
     await h.engine().addLayer({ from: 'Base-1-0+1' });
     const sha = 'a'.repeat(64);

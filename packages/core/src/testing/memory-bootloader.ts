@@ -24,6 +24,8 @@ export class MemoryBootloader implements Bootloader, BootloaderSelection {
   nextId: string | undefined;
   present = true;
   oneShot = true;
+  /** What writes report: false as on a FAT ESP, where no write is one atomic rename. */
+  atomic = true;
   readonly log: string[] = [];
   /** imgbased's files on the (imaginary) boot partition: `/boot/<layer>` directories and leftovers. */
   readonly files = new Set<string>();
@@ -79,7 +81,7 @@ export class MemoryBootloader implements Bootloader, BootloaderSelection {
       this.failAfterWrite = undefined;
       throw error;
     }
-    return { atomic: true };
+    return { atomic: this.atomic };
   }
   async ownFiles(): Promise<OwnBootFiles> {
     const names = [...this.files].map((p) => p.slice('/boot/'.length));
@@ -101,7 +103,7 @@ export class MemoryBootloader implements Bootloader, BootloaderSelection {
     if (!this.entries.some((e) => e.id === entryId)) throw new BootEntryNotFoundError(entryId, this.name);
     this.log.push(`default ${entryId}`);
     this.defaultId = entryId;
-    return { atomic: true };
+    return { atomic: this.atomic };
   }
   async setNextBoot(entryId: string): Promise<WriteResult> {
     this.maybeFail('setNextBoot');
