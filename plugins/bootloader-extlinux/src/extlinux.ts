@@ -12,15 +12,17 @@ import {
   renderBlockLines,
   renderExtlinuxConf,
 } from './extlinux-conf.js';
+import { extlinuxTrial } from './extlinux-trial.js';
 
 type Extlinux = BootConfiguration<ExtlinuxConf>;
 
 /**
  * extlinux (syslinux) on the boot partition mounted at `[bootloader] boot_dir`: one `LABEL` per layer
  * and `DEFAULT` in `<boot_dir>/extlinux/extlinux.conf`, kernels in `<boot_dir>/<layer>/`. syslinux has
- * no one-shot boot and no boot counting, so neither capability is declared.
+ * no one-shot boot and no boot counting, so neither capability is declared; trial boots use ldlinux's
+ * boot-once (extlinux-trial.ts).
  */
-export function createExtlinux({ files, bootDir }: BootloaderServices): BootloaderPlugin<ExtlinuxConf> {
+export function createExtlinux({ files, bootDir, runner }: BootloaderServices): BootloaderPlugin<ExtlinuxConf> {
   const root = bootDir.replace(/\/+$/, '') || '/';
   const directory = `${root === '/' ? '' : root}/extlinux`;
   const configPath = `${directory}/extlinux.conf`;
@@ -62,5 +64,6 @@ export function createExtlinux({ files, bootDir }: BootloaderServices): Bootload
       const conf = { ...before.parsed, defaultLabel: entryId };
       return { filesReplaced: await swapIn(conf, await files.read(configPath)) };
     },
+    trial: extlinuxTrial(runner, files, directory),
   };
 }
