@@ -20,6 +20,7 @@ import {
 } from '@imgbased/core';
 import { assertRealParents, ensureDirectory, planAccountMerges, writeAccountMerges } from '@imgbased/system';
 import { applyDelta, DEFAULT_DELTA_DIRECTORY, exportDelta } from './delta.js';
+import { listTrees } from './delta-trees.js';
 import {
   describeAdmin,
   type EntryState,
@@ -30,7 +31,7 @@ import {
   stateOf,
 } from './manifest.js';
 import { type Probe, planCarryOver } from './plan.js';
-import { batchedXattrs, sameContent, walkTree } from './tree.js';
+import { batchedXattrs, sameContent } from './tree.js';
 import { TreeWriter } from './tree-writer.js';
 
 export interface TarDiffOptions {
@@ -71,15 +72,7 @@ export class TarDiffPersistence implements Persistence {
     const excluded = excludeMatcher(policy.excludes);
     for (const root of roots) await assertRealParents(trees.newLayer, root);
 
-    emit(context, { type: 'step', step: 'persistence.walk', message: `Listing ${roots.join(', ')} in three trees` });
-    const walk = (dir: string, snapshot: boolean) => walkTree(this.runner, dir, roots, excluded, context, snapshot);
-    // The new layer is only compared across file systems: it goes without the snapshot fields.
-    // The plan awaits the new layer's listing only once it has the admin's changes (the listings of a
-    // cold tree take longest). Its failure is handled there; this keeps it from counting as unhandled
-    // while the other two run.
-    const nextListing = walk(trees.newLayer, false);
-    nextListing.catch(() => undefined);
-    const [base, layer] = await Promise.all([walk(trees.oldBase, true), walk(trees.oldLayer, true)]);
+    const { base, layer, next: nextListing } = await listTrees(this.runner, trees, roots, excluded, context);
     const accounts = ACCOUNT_FILES.filter((f) => roots.some((r) => isUnder(f, r)) && !excluded(f));
     const dirs = { base: trees.oldBase, layer: trees.oldLayer, new: trees.newLayer };
     // xattrs by host path, read once: the paths the admin may have changed, of all three trees, in one

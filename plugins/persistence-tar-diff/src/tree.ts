@@ -1,3 +1,4 @@
+import { lstatSync } from 'node:fs';
 import { lstat, mkdtemp, readFile, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,21 +31,81 @@ export async function walkTree(
     if ((await lstat(start).catch(() => undefined)) !== undefined) starts.push(start);
   }
   if (starts.length === 0) return new RecordTree(Buffer.alloc(0), new Int32Array(0));
-  // One find for every root (a process start costs more than its arguments). It writes the listing
-  // into a file in memory (tmpfs) that is read at once: through a pipe it comes in 4 KiB pieces, and
-  // each costs Node a wakeup (a third of a second of CPU for 50,000 entries).
+  // One find for every root (a process start costs more than its arguments).
+  const listed = await findListing(runner, [...starts, '-xdev'], format, context);
+  return indexListing(listed, Buffer.byteLength(dir.replace(/\/+$/, '')), fields, excluded);
+}
+
+/**
+ * Lists exactly `paths` (absolute paths inside the tree at `dir`; those it lacks are left out) as
+ * walkTree lists them: the same records, so that the trees compare alike; and everything below the
+ * directories `subtrees` (on the tree's file system).
+ */
+export async function listPaths(
+  runner: CommandRunner,
+  dir: string,
+  paths: readonly string[],
+  excluded: (path: string) => boolean,
+  context?: OperationContext,
+  snapshot = true,
+  subtrees: readonly string[] = [],
+): Promise<RecordTree> {
+  const format = `${QUICK}\\0%l\\0${snapshot ? `${SNAPSHOT}\\0` : ''}%p\\0`;
+  const starts: string[] = [];
+  // (lstat without a round trip through the thread pool each: thousands of paths, none of them large.)
+  for (const p of paths) {
+    const start = p === '/' ? dir : join(dir, p);
+    if (lstatSync(start, { throwIfNoEntry: false }) !== undefined) starts.push(start);
+  }
+  const parts: Buffer[] = [];
+  // In batches: an argument list has its limits.
+  for (let i = 0; i < starts.length; i += 4096)
+    parts.push(await findListing(runner, [...starts.slice(i, i + 4096), '-maxdepth', '0'], format, context));
+  const below = subtrees.map((p) => join(dir, p));
+  for (let i = 0; i < below.length; i += 4096)
+    parts.push(await findListing(runner, [...below.slice(i, i + 4096), '-mindepth', '1', '-xdev'], format, context));
+  return indexListing(Buffer.concat(parts), Buffer.byteLength(dir.replace(/\/+$/, '')), snapshot ? 4 : 3, excluded);
+}
+
+/**
+ * The names under `roots` of the tree at `dir` with their inode numbers (`ino \0 host path \0` each): read
+ * from the directories alone (find takes the inode number from the directory entry), no inode is read.
+ */
+export async function listNames(
+  runner: CommandRunner,
+  dir: string,
+  roots: readonly string[],
+  context?: OperationContext,
+): Promise<Buffer> {
+  const starts: string[] = [];
+  for (const root of roots) {
+    const start = join(dir, root);
+    if ((await lstat(start).catch(() => undefined)) !== undefined) starts.push(start);
+  }
+  if (starts.length === 0) return Buffer.alloc(0);
+  return findListing(runner, [...starts, '-xdev'], '%i %y\\0%p\\0', context);
+}
+
+/**
+ * Runs `find ARGS -fprintf LISTING FORMAT` and returns the listing's bytes. It writes the listing into a
+ * file in memory (tmpfs) that is read at once: through a pipe it comes in 4 KiB pieces, and each costs
+ * Node a wakeup (a third of a second of CPU for 50,000 entries). Kept as bytes: only the paths are
+ * decoded when needed (a whole listing as a string costs tens of milliseconds more).
+ */
+async function findListing(
+  runner: CommandRunner,
+  args: readonly string[],
+  format: string,
+  context?: OperationContext,
+): Promise<Buffer> {
   const scratch = await mkdtemp(join(await listingDirectory(), 'imgbased-tar-diff-'));
-  let listed: Buffer;
   try {
     const listing = join(scratch, 'listing');
-    await runner.run({ argv: ['find', ...starts, '-xdev', '-fprintf', listing, format], mutates: false }, context);
-    // Kept as bytes: only the paths are decoded (readFile with an encoding decodes chunk by chunk
-    // through a StringDecoder, and the whole listing as a string costs tens of milliseconds more).
-    listed = await readFile(listing);
+    await runner.run({ argv: ['find', ...args, '-fprintf', listing, format], mutates: false }, context);
+    return await readFile(listing);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
-  return indexListing(listed, Buffer.byteLength(dir.replace(/\/+$/, '')), fields, excluded);
 }
 
 /**
@@ -52,7 +113,12 @@ export async function walkTree(
  * the bytes, in a function of its own so that it runs optimised (not as part of an async function); no
  * path is decoded here.
  */
-function indexListing(listed: Buffer, prefix: number, fields: number, excluded: (path: string) => boolean): RecordTree {
+export function indexListing(
+  listed: Buffer,
+  prefix: number,
+  fields: number,
+  excluded: (path: string) => boolean,
+): RecordTree {
   let at = new Int32Array(4096);
   let k = 0;
   let pos = 0;

@@ -1,0 +1,147 @@
+import { type FileHandle, open } from 'node:fs/promises';
+import type { ByteRanges } from './thin-delta.js';
+
+/** What locates ext4's inodes on a device: the superblock's geometry and each group's inode table. */
+export interface Ext4Geometry {
+  readonly blockSize: number;
+  readonly inodesPerGroup: number;
+  readonly inodeSize: number;
+  /** First block of each block group's inode table. */
+  readonly inodeTables: readonly number[];
+}
+
+const EXT4_MAGIC = 0xef53;
+const INCOMPAT_META_BG = 0x10;
+const INCOMPAT_64BIT = 0x80;
+
+async function readAt(file: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await file.read(buffer, done, length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return buffer;
+}
+
+/** The geometry of the ext2/3/4 file system on `file`, or why it cannot be read (then: no delta). */
+async function geometryOf(file: FileHandle): Promise<Ext4Geometry | string> {
+  const sb = await readAt(file, 1024, 1024);
+  if (sb.readUInt16LE(56) !== EXT4_MAGIC) return 'no ext2/3/4 file system';
+  const incompat = sb.readUInt32LE(96);
+  // With meta_bg the group descriptors are spread over the disk: not read here.
+  if ((incompat & INCOMPAT_META_BG) !== 0) return 'the file system uses meta_bg';
+  const blockSize = 1024 << sb.readUInt32LE(24);
+  const firstDataBlock = sb.readUInt32LE(20);
+  const blocksPerGroup = sb.readUInt32LE(32);
+  const inodesPerGroup = sb.readUInt32LE(40);
+  const inodeSize = sb.readUInt32LE(76) === 0 ? 128 : sb.readUInt16LE(88);
+  const wide = (incompat & INCOMPAT_64BIT) !== 0;
+  const blocks = sb.readUInt32LE(4) + (wide ? sb.readUInt32LE(0x150) * 2 ** 32 : 0);
+  const descSize = wide ? sb.readUInt16LE(0xfe) : 32;
+  const groups = Math.ceil((blocks - firstDataBlock) / blocksPerGroup);
+  if (!(blockSize >= 1024 && inodeSize >= 128 && inodesPerGroup > 0 && groups > 0 && descSize >= 32))
+    return 'the superblock makes no sense';
+  const table = await readAt(file, (firstDataBlock + 1) * blockSize, groups * descSize);
+  const inodeTables: number[] = [];
+  for (let g = 0; g < groups; g++) {
+    const d = g * descSize;
+    inodeTables.push(table.readUInt32LE(d + 8) + (descSize >= 64 ? table.readUInt32LE(d + 0x28) * 2 ** 32 : 0));
+  }
+  return { blockSize, inodesPerGroup, inodeSize, inodeTables };
+}
+
+const sameGeometry = (a: Ext4Geometry, b: Ext4Geometry) =>
+  a.blockSize === b.blockSize &&
+  a.inodesPerGroup === b.inodesPerGroup &&
+  a.inodeSize === b.inodeSize &&
+  a.inodeTables.length === b.inodeTables.length &&
+  a.inodeTables.every((t, g) => t === b.inodeTables[g]);
+
+/**
+ * The inodes whose on-disk bytes differ between two devices holding one ext4 file system (a thin volume
+ * and its snapshot), looking only where `ranges` say the devices differ: the inode tables' parts in
+ * those ranges are read from both and compared inode by inode. A file whose content, metadata, xattrs
+ * or names changed has a changed inode (a write sets its mtime and ctime; chmod, chown, setxattr, link,
+ * unlink and rename set its ctime), so this is every inode the admin changed, and only those (a file
+ * only read is none: see COMPARED).
+ * Returns a reason instead when the devices cannot be compared this way.
+ */
+export async function changedInodes(base: string, layer: string, ranges: ByteRanges): Promise<Set<number> | string> {
+  const [a, b] = [await open(base, 'r'), await open(layer, 'r')];
+  try {
+    const [ga, gb] = [await geometryOf(a), await geometryOf(b)];
+    if (typeof ga === 'string') return `${base}: ${ga}`;
+    if (typeof gb === 'string') return `${layer}: ${gb}`;
+    // A layer grown and resized since (more groups) or otherwise reshaped: compared whole instead.
+    if (!sameGeometry(ga, gb)) return 'the two file systems differ in layout';
+    const changed = new Set<number>();
+    const tableBytes = Math.ceil((ga.inodesPerGroup * ga.inodeSize) / ga.blockSize) * ga.blockSize;
+    const groups = ga.inodeTables.map((block, group) => ({ group, start: block * ga.blockSize }));
+    groups.sort((x, y) => x.start - y.start);
+    // Both lists sorted: one sweep, reading each overlap of a range and a group's inode table.
+    let r = 0;
+    for (const { group, start } of groups) {
+      const end = start + tableBytes;
+      while (r < ranges.length && ranges[r]![1] <= start) r++;
+      for (let k = r; k < ranges.length && ranges[k]![0] < end; k++) {
+        // Whole inodes of the overlap (a range boundary inside an inode takes that inode in).
+        const from = Math.max(start, ranges[k]![0]);
+        const to = Math.min(end, ranges[k]![1]);
+        const first = Math.floor((from - start) / ga.inodeSize);
+        const last = Math.min(Math.ceil((to - start) / ga.inodeSize), ga.inodesPerGroup);
+        await compareInodes(a, b, start, first, last, ga.inodeSize, (slot) =>
+          changed.add(group * ga.inodesPerGroup + slot + 1),
+        );
+      }
+    }
+    return changed;
+  } finally {
+    await a.close();
+    await b.close();
+  }
+}
+
+/**
+ * The bytes of an inode that tell a change, read or not: all but the access time (i_atime, and
+ * i_atime_extra in a large inode) and the checksums that follow it (l_i_checksum_lo, i_checksum_hi).
+ * A file that was only read since the snapshot (relatime updates atime, which sets no ctime) is
+ * then no change; every other change sets ctime (0x0C), which is compared.
+ */
+const COMPARED: readonly (readonly [number, number])[] = [
+  [0x00, 0x08],
+  [0x0c, 0x7c],
+  [0x7e, 0x82],
+  [0x84, 0x8c],
+  [0x90, Number.POSITIVE_INFINITY],
+];
+
+function sameInode(x: Buffer, y: Buffer, at: number, inodeSize: number): boolean {
+  for (const [from, to] of COMPARED) {
+    const end = Math.min(to, inodeSize);
+    if (from < end && x.compare(y, at + from, at + end, at + from, at + end) !== 0) return false;
+  }
+  return true;
+}
+
+/** Compares inode slots `[first, last)` of one inode table at `start` on both devices, 4 MiB at a time. */
+async function compareInodes(
+  a: FileHandle,
+  b: FileHandle,
+  start: number,
+  first: number,
+  last: number,
+  inodeSize: number,
+  onChanged: (slot: number) => void,
+): Promise<void> {
+  const step = Math.max(1, Math.floor((4 << 20) / inodeSize));
+  for (let s = first; s < last; s += step) {
+    const n = Math.min(step, last - s);
+    const [x, y] = await Promise.all([
+      readAt(a, start + s * inodeSize, n * inodeSize),
+      readAt(b, start + s * inodeSize, n * inodeSize),
+    ]);
+    for (let i = 0; i < n; i++) if (!sameInode(x, y, i * inodeSize, inodeSize)) onChanged(s + i);
+  }
+}
