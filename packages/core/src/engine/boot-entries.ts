@@ -21,15 +21,25 @@ import { type VolumeManager, volumePath } from '../contracts/volume-manager.js';
 import { BootLastEntryError } from '../errors/index.js';
 import { emit, type OperationContext } from '../events.js';
 import type { ChangeResult } from '../layout/schema.js';
+import { Tags } from '../layout/tags.js';
 import { step } from './change-path.js';
 import type { Transaction } from './transaction.js';
 
 /** imgbased's installed entries as desired entries that keep their files and arguments. */
 export function keptEntries(state: BootState): (DesiredBootEntry & { layer: string })[] {
-  return state.entries
-    .filter((e): e is BootEntry & { layer: string } => e.layer !== undefined)
-    // Each keeps its own id: entries another tool wrote (the original's `<layer>-<kver>`) stay those files.
-    .map((e) => ({ id: e.id, layer: e.layer, title: e.title, version: e.version, options: e.options, files: keptFiles(e) }));
+  return (
+    state.entries
+      .filter((e): e is BootEntry & { layer: string } => e.layer !== undefined)
+      // Each keeps its own id: entries another tool wrote (the original's `<layer>-<kver>`) stay those files.
+      .map((e) => ({
+        id: e.id,
+        layer: e.layer,
+        title: e.title,
+        version: e.version,
+        options: e.options,
+        files: keptFiles(e),
+      }))
+  );
 }
 
 /**
@@ -203,7 +213,11 @@ export class BootEntries {
     if (leaving.length > 0 && staying.length === 0) throw new BootLastEntryError(leaving.at(-1)!.layer!);
     const previous = state.defaultId;
     if (previous === undefined || !leaving.some((e) => e.id === previous)) return;
-    const next = staying.findLast((e) => e.layer !== undefined) ?? staying[0]!;
+    // Never onto a layer still pending (update's new layer, before its commit): a kill would leave a
+    // default naming a volume that recovery removes.
+    const settled = await this.settledLayers(tx.context);
+    const bootable = (e: BootEntry) => e.layer === undefined || settled === undefined || settled.has(e.layer);
+    const next = staying.findLast((e) => e.layer !== undefined && bootable(e)) ?? staying.find(bootable) ?? staying[0]!;
     if (tx.context.dryRun) {
       step(tx, 'boot', `Would make ${next.id} the default`);
       return;
@@ -233,6 +247,13 @@ export class BootEntries {
     if (!this.volumes) return undefined;
     const report = await this.volumes.report(context);
     return new Set(report.volumes.map((v) => v.name));
+  }
+
+  /** The volumes there and not tagged pending; undefined without a volume manager. */
+  private async settledLayers(context: OperationContext): Promise<Set<string> | undefined> {
+    if (!this.volumes) return undefined;
+    const report = await this.volumes.report(context);
+    return new Set(report.volumes.filter((v) => !v.tags.includes(Tags.pending)).map((v) => v.name));
   }
 
   /** The kernel to boot from a /boot directory: `prefer`'s version when it is there, else the newest. */
