@@ -6,11 +6,13 @@ import {
   conflictPolicyFor,
   emit,
   excludeMatcher,
+  isUnder,
   type OperationContext,
   type PersistenceConflict,
   PersistenceConflictError,
   type PersistencePolicy,
   type PersistenceReport,
+  persistedRoots,
   UnsafePathError,
 } from '@imgbased/core';
 import { assertRealParents, ensureDirectory, nulList } from '@imgbased/system';
@@ -85,6 +87,15 @@ export async function applyDelta(
     context,
   );
   const manifest = parseManifest(stdout, deltaPath);
+  // A delta carries the policy's paths only: anything else (a hand-made or foreign delta) is refused
+  // whole, before anything is read from the target or written to it.
+  const roots = persistedRoots(policy);
+  const outside = manifest.entries.find((e) => !roots.some((root) => isUnder(e.path, root)));
+  if (outside !== undefined)
+    throw new UnsafePathError(
+      deltaPath,
+      `the delta names ${outside.path}, outside the policy's paths (${roots.join(', ')})`,
+    );
   const excluded = excludeMatcher(policy.excludes);
   const entries = manifest.entries.filter((e) => !excluded(e.path));
   const copied: string[] = [];

@@ -223,7 +223,8 @@ export class TarDiffPersistence implements Persistence {
    * target still has as the old base had it (type, mode, owner, size, mtime) gets the admin's version;
    * one that already is the admin's version is left; any other is a conflict under the policy's rules
    * (`fail`: nothing is written). The delta's content is extracted into a staging directory inside the
-   * target and checked against the manifest's digests before anything in the target is touched.
+   * target and checked against the manifest's digests before anything in the target is touched. A
+   * delta naming any path outside the policy's paths is refused whole (E_UNSAFE_PATH, nothing written).
    */
   applyDelta(
     deltaPath: string,

@@ -212,6 +212,34 @@ describe('TarDiffPersistence on ext4 loop devices', () => {
     expect(afterRefusal).toEqual(before);
   });
 
+  it('refuses a delta naming a path outside the policy’s paths, writing nothing', async () => {
+    const good = join(scratch.work, `outside-good-${++layers}.tar`);
+    const newLayer = await freshNewLayer();
+    const report = await plugin.carryOver({ oldBase, oldLayer, newLayer }, policy, { dryRun: false });
+    await plugin.exportDelta(report.delta!, oldLayer, good);
+    // The same file and manifest entry once more, as /usr/new.conf: a delta consistent with itself.
+    const work = join(scratch.work, `outside-${layers}`);
+    await mkdir(work);
+    await tool(['tar', '--xattrs', '--xattrs-include=*', '--acls', '--numeric-owner', '-xpf', good, '-C', work]);
+    await mkdir(join(work, 'usr'));
+    await tool(['cp', '-a', join(work, 'etc/new.conf'), join(work, 'usr/new.conf')]);
+    const manifestPath = join(work, '.imgbased-delta.json');
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { entries: { path: string }[] };
+    manifest.entries.push({ ...manifest.entries.find((e) => e.path === '/etc/new.conf')!, path: '/usr/new.conf' });
+    await writeFile(manifestPath, JSON.stringify(manifest));
+    const outside = join(scratch.work, `outside-${layers}.tar`);
+    const pack = ['tar', '--xattrs', '--xattrs-include=*', '--acls', '--numeric-owner', '-cpf', outside, '-C', work];
+    await tool([...pack, '.imgbased-delta.json', 'etc', 'root', 'usr']);
+    const target = await freshNewLayer();
+    const before = await describeTree(target, [...ROOTS, 'usr', 'var']);
+    for (const dryRun of [true, false])
+      await expect(plugin.applyDelta(outside, target, policy, { dryRun })).rejects.toMatchObject({
+        code: 'E_UNSAFE_PATH',
+        message: expect.stringContaining('/usr/new.conf'),
+      });
+    expect(await describeTree(target, [...ROOTS, 'usr', 'var'])).toEqual(before);
+  });
+
   it('keeps the admin version of a conflict under keep-admin, the new base version beside it, and reports it', async () => {
     const newLayer = await freshNewLayer();
     const report = await plugin.carryOver(
