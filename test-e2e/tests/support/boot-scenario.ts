@@ -67,8 +67,13 @@ export async function prepareBootDisk(
      * root volume's /boot: a host whose /boot is a partition of its own, where entries boot the running kernel.
      */
     kernelOnBootPartition?: boolean;
+    /** Shell run in the same VM once the layers are made, before the list is printed (imgbase as `imgbase`). */
+    afterLayers?: string;
   },
-): Promise<{ fixture: BootFixture; list: { bootloader: string; entries: { layer: string | null }[] } }> {
+): Promise<{
+  fixture: BootFixture;
+  list: { bootloader: string; entries: { layer: string | null; isDefault: boolean }[] };
+}> {
   const dir = await makeScratchDir(name);
   const disk = (await buildThinpHostDisk(path.join(dir, 'host.img'))).path;
   const initrd = path.join(dir, 'initrd.img');
@@ -100,6 +105,7 @@ ${options.install}
 ${IMGBASE} layout --init Base-1-0 --from onn/root >&2
 ${IMGBASE} layer --add >&2
 for l in Base-1-0+1 Base-1-0+2; do mount /dev/onn/$l /mnt/root; echo $l > /mnt/root/etc/imgbased-proof; umount /mnt/root; done
+${(options.afterLayers ?? '').replace(/^imgbase /gm, `${IMGBASE} `)}
 ${IMGBASE} boot --list --json
 ${close}`,
     extraDisks,
