@@ -59,6 +59,10 @@ export interface BootProof {
   rootDevice: string | undefined;
   /** Contents of /etc/imgbased-proof in the booted root. */
   marker: string;
+  /** The /proc/self/mountinfo lines of the other ext4 mounts (the layer's mount units'). */
+  mounts: string[];
+  /** Contents of /var/log/imgbased-proof (on a separate /var/log volume when there is one). */
+  varLogMarker: string;
 }
 
 export interface DiskBootResult {
@@ -178,6 +182,8 @@ export function parseProof(console: string): BootProof | undefined {
     rootMount,
     rootDevice: after?.[1],
     marker: (line('marker') ?? '').trim(),
+    mounts: [...console.matchAll(/^IMGBASED-PROOF mount: (.*?)\r?$/gm)].map((m) => m[1]!),
+    varLogMarker: (line('var-log-marker') ?? '').trim(),
   };
 }
 

@@ -1,7 +1,7 @@
 #!/bin/busybox sh
 # PID 1 of the proof initrd: what a real initrd does for an imgbased layer, and no more. It loads the
-# modules, activates the LV named by rd.lvm.lv=, mounts root= read-only and hands over to the layer's
-# /sbin/imgbased-proof. Every line goes to the first serial port (whatever console= says).
+# modules, activates the LV named by rd.lvm.lv=, mounts root= read-only (and what the layer's mount
+# units mount) and hands over to the layer's /sbin/imgbased-proof. Every line goes to the first serial port (whatever console= says).
 export PATH=/bin:/sbin
 /bin/busybox mount -t devtmpfs devtmpfs /dev
 /bin/busybox mount -t proc proc /proc
@@ -22,6 +22,17 @@ mkdir -p /run/lock/lvm /newroot
 config='activation { udev_sync=0 udev_rules=0 monitoring=0 } devices { use_devicesfile=0 } global { use_lvmpolld=0 thin_check_executable="" locking_dir="/run/lock/lvm" }'
 lvm lvchange -ay --config "$config" "$lv" || say "cannot activate $lv"
 mount -o ro "$root" /newroot || { say "FATAL: cannot mount $root"; reboot -f; }
+# The layer's mount units that local-fs.target wants (imgbase volume): mounted as systemd would mount
+# them (What=, Where=, Options=), their logical volumes activated first.
+units=/newroot/etc/systemd/system
+for wanted in $(ls "$units/local-fs.target.wants" 2>/dev/null); do
+  unit="$units/$wanted"
+  what=$(sed -n 's/^What=//p' "$unit")
+  where=$(sed -n 's/^Where=//p' "$unit")
+  options=$(sed -n 's/^Options=//p' "$unit")
+  lvm lvchange -ay --config "$config" "${what#/dev/}" || say "cannot activate $what"
+  mount -o "${options:-defaults}" "$what" "/newroot$where" && say "mounted $what at $where" || say "cannot mount $what at $where"
+done
 mount --move /dev /newroot/dev
 mount --move /proc /newroot/proc
 mount --move /sys /newroot/sys
