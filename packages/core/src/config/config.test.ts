@@ -26,8 +26,24 @@ describe('resolveConfig', () => {
         separate_paths: [],
         autoextend: true,
       },
+      trial: { enabled: true, tries: 3, on_failure: 'reboot', timeout: 300, units: [] },
       pluginSections: [],
     });
+  });
+
+  it('reads [trial]: tries 1 to 9, on_failure reboot or stay', () => {
+    const file = (trial: Record<string, string>) => [{ path: '/etc/imgbased.conf', sections: { trial } }];
+    const config = resolveConfig(file({ tries: '5', on_failure: 'stay', enabled: 'no', units: 'a.service b.service' }));
+    expect(config.trial).toEqual({
+      enabled: false,
+      tries: 5,
+      on_failure: 'stay',
+      timeout: 300,
+      units: ['a.service', 'b.service'],
+    });
+    for (const bad of [{ tries: '10' }, { tries: '0' }, { on_failure: 'halt' }] as Record<string, string>[]) {
+      expect(() => resolveConfig(file(bad))).toThrow(expect.objectContaining({ code: 'E_CONFIG_INVALID' }));
+    }
   });
 
   it('reads [check]: percent thresholds (1 to 100), separate paths as a list', () => {

@@ -99,6 +99,25 @@ export const ConfigSchema = z.strictObject({
     }),
     {},
   ),
+  /** Trial boots (docs/trial-boots.md): a new layer proves itself before it becomes the default. */
+  trial: z.prefault(
+    z.strictObject({
+      /** `update` boots the new layer as a trial (false: it becomes the default at once, as before). */
+      enabled: z._default(booleanText, true),
+      /** Boots a trial gets before the bootloader falls back to the last good layer (1 to 9). */
+      tries: z._default(
+        z.pipe(positiveIntegerText, z.int().check(z.maximum(9, 'must be at most 9 (grub counts in one digit)'))),
+        3,
+      ),
+      /** After a failed check: `reboot` into the last good layer, or `stay` until the admin reboots. */
+      on_failure: z._default(z.enum(['reboot', 'stay']), 'reboot'),
+      /** Seconds each check may take (imgbased-boot-check.service). */
+      timeout: z._default(positiveIntegerText, 300),
+      /** Units that must not have failed for the trial to pass; empty: any failed unit fails it. */
+      units: z._default(listText, []),
+    }),
+    {},
+  ),
 });
 
 /** The sections whose nested sections (`[bootloader.NAME]`) belong to plugins. */

@@ -9,3 +9,4 @@ export * from './persistence.js';
 export * from './plugin.js';
 export * from './volume-manager.js';
 export * from './trial-bootloader.js';
+export * from './trial-checks.js';

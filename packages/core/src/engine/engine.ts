@@ -6,6 +6,7 @@ import { HostInfo, OperationLock } from '../contracts/host.js';
 import { HostFiles, HostMounts, TreeReader } from '../contracts/host-admin.js';
 import { ImageInstaller, ImageSource } from '../contracts/image.js';
 import { PersistenceSelection } from '../contracts/plugin.js';
+import { HostPower, TrialChecker } from '../contracts/trial-checks.js';
 import { VolumeManager } from '../contracts/volume-manager.js';
 import type { OperationContext } from '../events.js';
 import type { AdoptResult } from '../layout/adopt-schema.js';
@@ -21,11 +22,12 @@ import type {
   LayerView,
   LayoutView,
 } from '../layout/schema.js';
+import type { TrialChange, TrialCheck, TrialStatus } from '../layout/trial-schema.js';
 import type { PinChange, RollbackResult, UpdateResult } from '../layout/update-schema.js';
-import { Adoption } from './adopt.js';
 import { AdminEngine } from './admin/admin-engine.js';
 import { DEFAULT_CHECK_SETTINGS } from './admin/index.js';
 import type { AdminParts } from './admin/parts.js';
+import { Adoption } from './adopt.js';
 import { BootEntries } from './boot-entries.js';
 import { BootVerbs } from './boot-verbs.js';
 import { ChangePath } from './change-path.js';
@@ -43,6 +45,7 @@ import type {
   UpdateRequest,
 } from './requests.js';
 import { Rollback } from './rollback.js';
+import { DEFAULT_TRIAL_SETTINGS, TrialVerbs } from './trial-verbs.js';
 import { Update } from './update.js';
 import { UpdateSteps } from './update-steps.js';
 import { VolumeSteps } from './volume-steps.js';
@@ -76,6 +79,7 @@ export class ImageEngine extends AdminEngine {
   private readonly rollbacks: Rollback;
   private readonly pins: Pins;
   private readonly adoption: Adoption;
+  private readonly trials: TrialVerbs;
 
   constructor(
     @inject(VolumeManager) volumes: VolumeManager,
@@ -90,6 +94,8 @@ export class ImageEngine extends AdminEngine {
     @inject(HostMounts, { isOptional: true }) mounts?: HostMounts,
     @inject(HostFiles, { isOptional: true }) files?: HostFiles,
     @inject(TreeReader, { isOptional: true }) trees?: TreeReader,
+    @inject(TrialChecker, { isOptional: true }) checker?: TrialChecker,
+    @inject(HostPower, { isOptional: true }) power?: HostPower,
   ) {
     super();
     this.volumes = volumes;
@@ -110,6 +116,9 @@ export class ImageEngine extends AdminEngine {
     this.rollbacks = new Rollback(path, entries, host);
     this.pins = new Pins(path, volumes);
     this.adoption = new Adoption(path, volumes, host);
+    const health = async (c: OperationContext) => (await this.check(c)).health;
+    const trialSettings = config?.trial ?? DEFAULT_TRIAL_SETTINGS;
+    this.trials = new TrialVerbs(path, this.queries, entries, trialSettings, { checker, power, health });
     this.admin = {
       ...{ volumes, filesystem, host, lock, bootloaders, mounts, files, trees, recovery: this.recovery },
       ...{ path, entries, steps, check: config?.check ?? DEFAULT_CHECK_SETTINGS },
@@ -231,5 +240,29 @@ export class ImageEngine extends AdminEngine {
   /** Appends and deletes kernel arguments of `layer`'s entry (see BootVerbs.editKernelArgs). */
   editKernelArgs(layer: string, edit: KernelArgsEdit, context: OperationContext = {}): Promise<KernelArgsChange> {
     return this.boot.editKernelArgs(layer, edit, context);
+  }
+
+  // ---- trial boots (docs/trial-boots.md) ----
+
+  trialStatus(context: OperationContext = {}): Promise<TrialStatus> {
+    return this.trials.trialStatus(context);
+  }
+
+  /** Boots `layer` as a trial; it becomes the default only once its checks pass. */
+  bootTrial(layer: string, context: OperationContext = {}): Promise<TrialChange> {
+    return this.trials.bootTrial(layer, context);
+  }
+
+  markGood(layer: string | undefined, context: OperationContext = {}): Promise<TrialChange> {
+    return this.trials.markGood(layer, context);
+  }
+
+  markBad(layer: string, reason: string | undefined, context: OperationContext = {}): Promise<TrialChange> {
+    return this.trials.markBad(layer, reason, context);
+  }
+
+  /** The check service's run on this boot (imgbased-boot-check.service). */
+  checkTrial(context: OperationContext = {}): Promise<TrialCheck> {
+    return this.trials.checkTrial(context);
   }
 }

@@ -14,12 +14,13 @@ import type {
 } from '../layout/schema.js';
 import type { PinChange, RollbackResult, UpdateResult } from '../layout/update-schema.js';
 import type { AdminVerbEngine } from './admin-port.js';
+import type { TrialVerbEngine } from './trial-table.js';
 
 /**
  * The engine calls the verb table makes: a structural port, so that the table needs no engine class
  * (ImageEngine satisfies it; a test checks that it does).
  */
-export interface VerbEngine extends AdminVerbEngine {
+export interface VerbEngine extends AdminVerbEngine, TrialVerbEngine {
   layout(context?: OperationContext): Promise<LayoutView>;
   freeSpace(context?: OperationContext): Promise<FreeSpace>;
   latestBase(context?: OperationContext): Promise<BaseView>;

@@ -15,4 +15,5 @@ export {
   type VerbArgs,
   type VerbName,
 } from './table.js';
+export type { TrialVerbEngine } from './trial-table.js';
 export { defineVerb, type VerbDefinition, type VerbKind, type VerbRoute } from './verb.js';

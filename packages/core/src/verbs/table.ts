@@ -29,6 +29,7 @@ import {
   UpdateArgs,
 } from './args.js';
 import type { VerbEngine } from './engine-port.js';
+import { TRIAL_VERBS } from './trial-table.js';
 import { defineVerb, type VerbDefinition } from './verb.js';
 
 const get = (path: string, param?: 'name') => ({ method: 'GET' as const, path, ...(param ? { param } : {}) });
@@ -246,7 +247,7 @@ const IMAGE_VERBS = {
  * Every verb of `imgbase`, once: its arguments, its result and the engine call. Keys are the verbs as
  * the JSON envelopes name them. The order is that of the published schema and of the API's routes.
  */
-export const VERBS = { ...IMAGE_VERBS, ...ADMIN_VERBS } as const;
+export const VERBS = { ...IMAGE_VERBS, ...TRIAL_VERBS, ...ADMIN_VERBS } as const;
 
 /** A verb of `imgbase`, as JSON envelopes name it: `layout`, `layout --bases`, …, `w`. */
 export type VerbName = keyof typeof VERBS;
