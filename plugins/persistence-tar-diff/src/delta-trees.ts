@@ -21,42 +21,41 @@ interface Name {
 }
 
 /**
- * The paths of the old base and the old layer whose inode the pool's delta shows changed, found in the
- * names of both trees (their directories only: no inode is read), with their own names by inode.
+ * The names of a names listing (`INO TYPE \0 host path \0` each, from the directories only: no inode is
+ * read) that `keep` takes, by path inside the tree: one pass over the bytes, only those kept decoded.
  */
-function namesOf(listing: Buffer, prefix: number, inodes: ReadonlySet<number>): Map<string, Name> {
+function scanNames(
+  listing: Buffer,
+  prefix: number,
+  keep: (ino: number, start: number, end: number) => boolean,
+): Map<string, Name> {
   const out = new Map<string, Name>();
   let pos = 0;
   while (pos < listing.length) {
     const head = listing.indexOf(0, pos);
     const end = listing.indexOf(0, head + 1);
     if (head < 0 || end < 0) break;
-    // `INO TYPE`: the inode number's digits, parsed in place.
+    // The inode number's digits, parsed in place.
     let ino = 0;
     let i = pos;
     for (; listing[i] !== 0x20 && i < head; i++) ino = ino * 10 + listing[i]! - 0x30;
-    if (inodes.has(ino))
+    if (keep(ino, head + 1, end))
       out.set(decodePath(listing, head + 1 + prefix, end) || '/', { ino, type: String.fromCharCode(listing[i + 1]!) });
     pos = end + 1;
   }
   return out;
 }
 
-/** The paths of a names listing at or below any of `dirs` (host paths' bytes compared in place). */
-function under(listing: Buffer, dir: string, prefix: number, dirs: readonly string[]): string[] {
-  const heads = dirs.map((d) => encodePath(`${dir}${d}/`));
-  const out: string[] = [];
-  let pos = 0;
-  while (pos < listing.length) {
-    const head = listing.indexOf(0, pos);
-    const end = listing.indexOf(0, head + 1);
-    if (head < 0 || end < 0) break;
-    const start = head + 1;
-    if (heads.some((h) => end - start >= h.length && listing.compare(h, 0, h.length, start, start + h.length) === 0))
-      out.push(decodePath(listing, start + prefix, end));
-    pos = end + 1;
-  }
-  return out;
+/** Every name of `inodes` in a names listing (all names of a hard-linked file). */
+const namesOf = (listing: Buffer, prefix: number, inodes: ReadonlySet<number>) =>
+  scanNames(listing, prefix, (ino) => inodes.has(ino));
+
+/** The names below any of `dirs` (paths inside the tree at `dir`), host paths' bytes compared in place. */
+function under(listing: Buffer, dir: string, prefix: number, dirs: readonly string[]): Map<string, Name> {
+  const heads = dirs.map((d) => encodePath(`${dir.replace(/\/+$/, '')}${d}/`));
+  return scanNames(listing, prefix, (_ino, start, end) =>
+    heads.some((h) => end - start >= h.length && listing.compare(h, 0, h.length, start, start + h.length) === 0),
+  );
 }
 
 /**
@@ -97,8 +96,15 @@ export async function deltaTrees(
     return (b?.type === 'd' || l?.type === 'd') && b?.ino !== l?.ino;
   });
   if (moved.length > 0) {
-    for (const p of under(baseListing, trees.oldBase, prefix(trees.oldBase), moved)) paths.add(p);
-    for (const p of under(layerListing, trees.oldLayer, prefix(trees.oldLayer), moved)) paths.add(p);
+    const inside = [
+      ...under(baseListing, trees.oldBase, prefix(trees.oldBase), moved),
+      ...under(layerListing, trees.oldLayer, prefix(trees.oldLayer), moved),
+    ];
+    for (const [p] of inside) paths.add(p);
+    // A file moved with its directory is carried whole, and with it its other names (hard links) elsewhere.
+    const files = new Set(inside.filter(([, n]) => n.type !== 'd').map(([, n]) => n.ino));
+    for (const [p] of namesOf(baseListing, prefix(trees.oldBase), files)) paths.add(p);
+    for (const [p] of namesOf(layerListing, prefix(trees.oldLayer), files)) paths.add(p);
   }
   const isRoot = (p: string) => roots.includes(p);
   for (const p of [...paths]) {
