@@ -24,7 +24,7 @@ _imgbase() {
     'layout:list bases and layers, or create the layout'
     'base:add, remove or find bases'
     'layer:add, find, mount or compare layers'
-    'boot:boot entries\: list them, the default, or choose the layer to boot'
+    'boot:boot entries\: list them, the default, or choose the layer to boot (or try it\: a trial)'
     'update:install an image as a new base, carry the admin’s state over, boot it next'
     'rollback:boot the previous base’s newest layer by default (or --to LAYER)'
     'status:the host at a glance\: running layer, boots, layers, pool, warnings'
@@ -100,6 +100,12 @@ _imgbase() {
             '--edit-kernel-args=[change the kernel arguments of LAYER’s entry (with --append, --delete)]:LAYER:_imgbase_layers' \
             '*--append=[with --edit-kernel-args\: add ARG (key=value replaces the key’s value)]:ARG: ' \
             '*--delete=[with --edit-kernel-args\: take out ARG (a bare key takes every value)]:ARG: ' \
+            '--trial=[boot LAYER as a trial\: it becomes the default only once its checks pass]:LAYER:_imgbase_layers' \
+            '--trial-status[the running trial and each layer’s boot state (trial, good, failed)]' \
+            '--mark-good=[mark the running trial good\: it becomes the default]:LAYER:_imgbase_layers' \
+            '--mark-bad=[mark the running trial bad\: the last good layer stays the default]:LAYER:_imgbase_layers' \
+            '--reason=[with --mark-bad\: why (recorded with the verdict)]:TEXT: ' \
+            '--check-trial[check this boot’s trial and mark it (run by imgbased-boot-check.service)]' \
             '--json[answer with JSON (schema version 1)]' \
             '--debug[show every step and command]' \
             '--dry-run[print the commands that would change the system, change nothing]' \

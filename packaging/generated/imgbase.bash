@@ -50,6 +50,10 @@ _imgbase() {
     boot:--edit-kernel-args) _imgbase_values 'layers'; return ;;
     boot:--append) _imgbase_values 'none'; return ;;
     boot:--delete) _imgbase_values 'none'; return ;;
+    boot:--trial) _imgbase_values 'layers'; return ;;
+    boot:--mark-good) _imgbase_values 'layers'; return ;;
+    boot:--mark-bad) _imgbase_values 'layers'; return ;;
+    boot:--reason) _imgbase_values 'none'; return ;;
     update:--nvr) _imgbase_values 'none'; return ;;
     update:--format) _imgbase_values 'choices:auto ext4 squashfs tar'; return ;;
     update:--sha256) _imgbase_values 'none'; return ;;
@@ -72,7 +76,7 @@ _imgbase() {
       layout) words='--init --from --init-nvr --bases --layers --free-space --adopt --units --json --debug --dry-run' ;;
       base) words='--add --size --remove --pin --unpin --latest --of-layer --json --debug --dry-run' ;;
       layer) words='--add --latest --current --volume-path --mount --rw --umount --diff --content --json --debug --dry-run' ;;
-      boot) words='--list --get-default --set-default --next --kernel-args --edit-kernel-args --append --delete --json --debug --dry-run' ;;
+      boot) words='--list --get-default --set-default --next --kernel-args --edit-kernel-args --append --delete --trial --trial-status --mark-good --mark-bad --reason --check-trial --json --debug --dry-run' ;;
       update) words='--nvr --format --sha256 --from --keep --json --debug --dry-run' ;;
       rollback) words='--to --json --debug --dry-run' ;;
       status) words='--json --debug' ;;

@@ -9,6 +9,7 @@ import {
 } from '@imgbased/core';
 import { type Command, Option } from 'commander';
 import { addAdminCommands, addLayerAdminOptions, LAYER_ADMIN_FLAGS, runLayerAdmin } from './commands-admin.js';
+import { addTrialOptions, runTrial, TRIAL_FLAGS } from './commands-trial.js';
 import { bootChanged, bootListed, changed, kernelArgsChanged, lines, type Outcome, oneLine } from './human.js';
 import { adopted } from './human-adopt.js';
 import { pinChanged, rolledBack, updated } from './human-update.js';
@@ -157,21 +158,25 @@ export function addCommands(program: Command, { common, act }: CommandKit): void
   );
 
   common(
-    program
-      .command('boot')
-      .description('boot entries: list them, the default, or choose the layer to boot')
-      .option('--list', 'the boot entries, the default (*) and the one-shot (>)')
-      .option('--get-default', 'the layer booted by default')
-      .option('--set-default <LAYER>', 'boot LAYER by default')
-      .option('--next <LAYER>', 'boot LAYER at the next boot only, then the default again')
-      .option('--kernel-args <LAYER>', 'the kernel arguments of LAYER’s entry')
-      .option('--edit-kernel-args <LAYER>', 'change the kernel arguments of LAYER’s entry (with --append, --delete)')
-      .option('--append <ARG>', 'with --edit-kernel-args: add ARG (key=value replaces the key’s value)', collect, [])
-      .option('--delete <ARG>', 'with --edit-kernel-args: take out ARG (a bare key takes every value)', collect, []),
+    addTrialOptions(
+      program
+        .command('boot')
+        .description('boot entries: list them, the default, or choose the layer to boot (or try it: a trial)')
+        .option('--list', 'the boot entries, the default (*) and the one-shot (>)')
+        .option('--get-default', 'the layer booted by default')
+        .option('--set-default <LAYER>', 'boot LAYER by default')
+        .option('--next <LAYER>', 'boot LAYER at the next boot only, then the default again')
+        .option('--kernel-args <LAYER>', 'the kernel arguments of LAYER’s entry')
+        .option('--edit-kernel-args <LAYER>', 'change the kernel arguments of LAYER’s entry (with --append, --delete)')
+        .option('--append <ARG>', 'with --edit-kernel-args: add ARG (key=value replaces the key’s value)', collect, [])
+        .option('--delete <ARG>', 'with --edit-kernel-args: take out ARG (a bare key takes every value)', collect, []),
+    ),
     true,
-    ['list', 'getDefault', 'setDefault', 'next', 'kernelArgs', 'editKernelArgs'],
+    ['list', 'getDefault', 'setDefault', 'next', 'kernelArgs', 'editKernelArgs', ...TRIAL_FLAGS],
   ).action(
     act('boot', async (o, context) => {
+      const trial = await runTrial(o, context);
+      if (trial) return trial;
       const append = o.append as string[];
       const remove = o.delete as string[];
       if ((append.length > 0 || remove.length > 0) && o.editKernelArgs === undefined)
@@ -196,7 +201,7 @@ export function addCommands(program: Command, { common, act }: CommandKit): void
       }
       if (o.list) return bootListed(await context.run('boot --list', {}));
       throw new UsageError(
-        'boot needs one of --list, --get-default, --set-default LAYER, --next LAYER, --kernel-args LAYER, --edit-kernel-args LAYER',
+        'boot needs one of --list, --get-default, --set-default LAYER, --next LAYER, --kernel-args LAYER, --edit-kernel-args LAYER, --trial LAYER, --trial-status, --mark-good [LAYER], --mark-bad LAYER, --check-trial',
       );
     }),
   );

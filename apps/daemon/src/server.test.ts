@@ -75,6 +75,7 @@ describe('the daemon API', () => {
       // No bootloader present: what the CLI prints then.
       'boot --list': { bootloader: null, capabilities: null, default: null, next: null, entries: [] },
       'boot --get-default': { bootloader: null, entry: null, layer: null },
+      'boot --trial-status': { bootloader: null, protocol: null, trial: null, layers: [] },
     };
     for (const route of READ_ROUTES) {
       const url = route.url.replace(':name', 'Base-1-0+1');

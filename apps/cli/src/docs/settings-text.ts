@@ -10,6 +10,7 @@ export const SECTION_TEXT: Readonly<Record<string, string>> = {
   persistence: 'what a new base’s first layer carries over from the running layer',
   daemon: 'the daemon, imgbased(8): where API callers’ images may be read from, and its limits',
   check: 'imgbase check, status and motd: thin pool thresholds (percent), what must be a separate volume',
+  trial: 'trial boots: a new layer boots on probation and becomes the default only once its checks pass',
   'bootloader.grub-bls': 'the grub plugin (Fedora/RHEL blscfg, or a menu file for Debian’s grub)',
   'bootloader.systemd-boot': 'the systemd-boot plugin',
   'persistence.tar-diff': 'the tar-diff plugin: three-way carry-over with GNU tar, recorded as a manifest',
@@ -39,6 +40,11 @@ export const SETTING_TEXT: Readonly<Record<string, string>> = {
   'check.separate_paths':
     'mount points that must be separate volumes, e.g. /var /var/log /var/log/audit /var/tmp /home /tmp (check warns)',
   'check.autoextend': 'yes: check warns unless LVM autoextends the thin pool (thin_pool_autoextend_threshold below 100)',
+  'trial.enabled': 'yes: update boots the new layer as a trial (no: it becomes the default at once)',
+  'trial.tries': 'boots a trial gets (1 to 9) before the bootloader falls back to the last good layer',
+  'trial.on_failure': 'reboot (into the last good layer) or stay, after a required check fails',
+  'trial.timeout': 'seconds each check of imgbased-boot-check.service may take',
+  'trial.units': 'units that must not have failed for a trial to pass; empty: any failed unit fails it',
   'bootloader.grub-bls.mode':
     'auto (asks grub.cfg), blscfg (BLS entries: Fedora, RHEL) or menu (a menu file grub.cfg sources through /etc/grub.d/42_imgbased: Debian)',
   'bootloader.grub-bls.editenv':
