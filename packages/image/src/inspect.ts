@@ -93,6 +93,11 @@ async function readHeader(path: string): Promise<Uint8Array> {
     const buffer = Buffer.alloc(HEADER_BYTES);
     const { bytesRead } = await handle.read(buffer, 0, HEADER_BYTES, 0);
     return buffer.subarray(0, bytesRead);
+  } catch (error) {
+    // A directory opens but does not read (EISDIR).
+    throw new ImageInvalidError(path, `it cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
+      cause: error,
+    });
   } finally {
     await handle.close();
   }

@@ -33,7 +33,8 @@ export async function listTar(
   compression: TarCompression,
   context?: OperationContext,
 ): Promise<TreeListing> {
-  const argv = ['tar', '-t', '-v', '--numeric-owner', ...tarCompressionFlags(compression), '-f', image];
+  // --no-seek: seeking over members' data, tar takes a plain archive cut at a record boundary for a whole one.
+  const argv = ['tar', '-t', '-v', '--no-seek', '--numeric-owner', ...tarCompressionFlags(compression), '-f', image];
   const listing = await checked(
     image,
     'tar cannot read it',
