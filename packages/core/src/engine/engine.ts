@@ -45,7 +45,7 @@ import type {
   UpdateRequest,
 } from './requests.js';
 import { Rollback } from './rollback.js';
-import { DEFAULT_TRIAL_SETTINGS, TrialVerbs } from './trial-verbs.js';
+import { DEFAULT_TRIAL_SETTINGS, TrialVerbs, trialOptions } from './trial-verbs.js';
 import { Update } from './update.js';
 import { UpdateSteps } from './update-steps.js';
 import { VolumeSteps } from './volume-steps.js';
@@ -112,6 +112,7 @@ export class ImageEngine extends AdminEngine {
       installer,
       imagesToKeep: config?.update.images_to_keep ?? 2,
       bootDir: config?.bootloader.boot_dir ?? '/boot',
+      trial: trialOptions(config?.trial ?? DEFAULT_TRIAL_SETTINGS),
     });
     this.rollbacks = new Rollback(path, entries, host);
     this.pins = new Pins(path, volumes);

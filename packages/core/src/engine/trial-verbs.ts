@@ -1,4 +1,4 @@
-import { TrialBoots, type TrialCheckResult } from '../boot/trial-boots.js';
+import { TrialBoots, type TrialCheckResult, type TrialOptions } from '../boot/trial-boots.js';
 import { layerBootState } from '../boot/trial-record.js';
 import type { Bootloader } from '../contracts/bootloader.js';
 import type { TrialBootloader } from '../contracts/trial-bootloader.js';
@@ -26,7 +26,18 @@ const DRY_RUN_STATE: Record<string, TrialChange['state']> = {
   'boot --mark-bad': 'failed',
 };
 
-export const DEFAULT_TRIAL_SETTINGS: TrialSettings = { tries: 3, on_failure: 'reboot', timeout: 300, units: [] };
+export const DEFAULT_TRIAL_SETTINGS: TrialSettings & { readonly enabled: boolean } = {
+  enabled: true,
+  tries: 3,
+  on_failure: 'reboot',
+  timeout: 300,
+  units: [],
+};
+
+/** What `update` boots its new layer with: a trial per `[trial]`, or undefined when disabled. */
+export function trialOptions(settings: TrialSettings & { readonly enabled: boolean }): TrialOptions | undefined {
+  return settings.enabled ? { tries: settings.tries, onFailure: settings.on_failure } : undefined;
+}
 
 export interface TrialVerbPorts {
   readonly checker?: TrialChecker | undefined;

@@ -1,4 +1,5 @@
 import { composeKernelArgs, desiredFromInstalled, entryIdForLayer, entryTitle, findKernel } from '../boot/entries.js';
+import type { TrialOptions } from '../boot/trial-boots.js';
 import type { DesiredBootEntry } from '../contracts/bootloader.js';
 import type { FilesystemDriver } from '../contracts/filesystem.js';
 import type { HostInfo } from '../contracts/host.js';
@@ -10,6 +11,7 @@ import type { PersistenceReportView, UpdateResult } from '../layout/update-schem
 import { type BootEntries, keptEntries } from './boot-entries.js';
 import { step } from './change-path.js';
 import type { Transaction } from './transaction.js';
+import { registerTrialBoot } from './update-trial.js';
 
 export interface CarryOverTrees {
   readonly vg: string;
@@ -26,8 +28,8 @@ export interface CarryOverTrees {
   readonly oldLayerRunning: boolean;
 }
 
-/** How a new layer's entry is chosen to boot: by default now; a trial boot (one-shot) is a later issue. */
-export type BootChoice = 'default';
+/** How a new layer's entry is chosen to boot: by default at once, or as a trial (docs/trial-boots.md). */
+export type BootChoice = 'default' | { readonly trial: TrialOptions };
 
 export interface UpdateBoot {
   readonly record: UpdateResult['boot'];
@@ -145,7 +147,8 @@ export class UpdateSteps {
       return { record: undefined, bootsNext: null };
     }
     if (tx.context.dryRun) {
-      step(tx, 'boot', `Would write the ${bootloader.name} boot entry of ${layer} and boot it by default`);
+      const how = choice === 'default' ? 'by default' : 'as a trial';
+      step(tx, 'boot', `Would write the ${bootloader.name} boot entry of ${layer} and boot it ${how}`);
       return { record: undefined, bootsNext: layer };
     }
     tx.checkpoint('update');
@@ -198,9 +201,9 @@ export class UpdateSteps {
     const id = entryIdForLayer(layer);
     const record = { bootloader: bootloader.name, added: [id], removed: [] as string[], atomic };
     // The default moves last, in a commit step: once the volumes it names are settled, so that a kill at
-    // any instant leaves a default that boots. Trial boots (the issue "Trial boots") will point the
-    // one-shot at `id` here instead, and make it the default only once the new layer has booted.
-    if (choice === 'default') {
+    // any instant leaves a default that boots. As a trial, the default stays the last good layer and
+    // the bootloader is armed to try `id` (update-trial.ts).
+    if (choice === 'default' || !registerTrialBoot(tx, bootloader, layer, choice.trial)) {
       tx.onCommit(`make ${id} the default`, async (c) => {
         // Not `&&=` around the call: on a non-atomic /boot or ESP (FAT) it would skip setting the default.
         const { atomic: defaultAtomic } = await bootloader.setDefault(id, c);

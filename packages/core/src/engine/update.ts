@@ -1,3 +1,4 @@
+import type { TrialOptions } from '../boot/trial-boots.js';
 import type { HostInfo } from '../contracts/host.js';
 import type { ImageInfo, ImageInstaller, ImageSource, LocalImage } from '../contracts/image.js';
 import { type StorageReport, type VolumeManager, volumePath } from '../contracts/volume-manager.js';
@@ -33,6 +34,8 @@ export interface UpdateSettings {
   readonly imagesToKeep: number;
   /** `[bootloader] boot_dir`: whose free space the plan checks. */
   readonly bootDir: string;
+  /** `[trial]`: the new layer boots as a trial with these; undefined: it becomes the default at once. */
+  readonly trial?: TrialOptions | undefined;
 }
 
 export const DEFAULT_DOWNLOAD_DIRECTORY = '/var/tmp/imgbased';
@@ -125,8 +128,9 @@ export class Update {
       });
     }
 
-    const space = await this.planSpace(layout, report, info, source, nvr, keep, tx.context);
-    const gc = planGc(withNewBase(layout, nvr), keep, [source.runningBase, source.base.name, nvr]);
+    const trialGood = await this.trialGoodBase(layout, tx.context);
+    const space = await this.planSpace(layout, report, info, source, nvr, keep, tx.context, trialGood);
+    const gc = planGc(withNewBase(layout, nvr), keep, [source.runningBase, source.base.name, nvr, trialGood]);
     if (space.metadataExtension) {
       step(
         tx,
@@ -164,7 +168,8 @@ export class Update {
       oldBaseActive: report.volumes.find((v) => v.vg === vg && v.name === source.base.name)?.active ?? false,
       oldLayerRunning: source.layer.name === running?.name,
     });
-    const boot = await this.updateSteps.bootEntry(tx, vg, layer, source.layer.name, 'default');
+    const choice = this.settings.trial === undefined ? 'default' : { trial: this.settings.trial };
+    const boot = await this.updateSteps.bootEntry(tx, vg, layer, source.layer.name, choice);
 
     const removedBases: { base: string; layers: string[] }[] = [];
     const removedEntries: string[] = [];
@@ -218,6 +223,13 @@ export class Update {
     return { layer: newest, base: baseOf(newest), why: 'newest', runningBase };
   }
 
+  /** While a trial runs, GC keeps the base of its last good layer (the fallback) too. */
+  private async trialGoodBase(layout: LayoutView, context: OperationContext): Promise<string | undefined> {
+    const trial = (await this.boot.bootloader(context))?.trial?.();
+    const good = (await trial?.readRecord(context))?.trial?.good;
+    return good === undefined ? undefined : layout.bases.find((b) => b.layers.some((l) => l.name === good))?.name;
+  }
+
   private async planSpace(
     layout: LayoutView,
     report: StorageReport,
@@ -226,8 +238,9 @@ export class Update {
     nvr: string,
     keep: number,
     context: OperationContext,
+    trialGood?: string,
   ): Promise<SpacePlan> {
-    const protectedNames = [source.runningBase, source.base.name, nvr];
+    const protectedNames = [source.runningBase, source.base.name, nvr, trialGood];
     const frees = (names: readonly string[]) =>
       names.map((name) => ({
         base: name,
