@@ -9,6 +9,7 @@ import {
 import { corruptionRefused, defaultEntry, honestCapabilities, lastEntryAndDryRun } from './checks-state.js';
 import type { BootloaderContractFactory } from './subject.js';
 
+export { type BadBootConfiguration, itRefusesBadBootConfigurations } from './bad-configurations.js';
 export type { BootloaderCheck } from './checks-entries.js';
 export type {
   BootloaderContractFactory,
