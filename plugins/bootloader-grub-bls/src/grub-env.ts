@@ -12,6 +12,9 @@ import {
 /** Debian and SUSE name it grub-editenv, Fedora and RHEL grub2-editenv. */
 const EDITENV_NAMES = ['grub-editenv', 'grub2-editenv'];
 
+/** The size grub-editenv creates a block with, which grub rewrites in place. */
+const ENVIRONMENT_BLOCK_BYTES = 1024;
+
 function dirOf(path: string): string {
   return path.slice(0, path.lastIndexOf('/')) || '/';
 }
@@ -34,7 +37,12 @@ export class GrubEnvironment {
 
   /** The block's variables; {} when there is none. A block grub-editenv cannot read is refused. */
   async list(path: string, context?: OperationContext): Promise<Record<string, string>> {
-    if (!(await this.files.exists(path))) return {};
+    const block = await this.files.read(path);
+    if (block === undefined) return {};
+    // grub-editenv lists a short block but cannot set a variable in it: refuse it before any write.
+    const bytes = Buffer.byteLength(block);
+    if (bytes < ENVIRONMENT_BLOCK_BYTES)
+      throw new BootConfigInvalidError(path, `${bytes} bytes, not grub's ${ENVIRONMENT_BLOCK_BYTES}-byte block`);
     let listed: CommandResult;
     try {
       listed = await this.run([path, 'list'], false, context);
