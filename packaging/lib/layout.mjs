@@ -84,6 +84,7 @@ export function stageTree(stage, flavor, docs) {
   copy(fromRepo('apps/daemon/systemd/imgbased.socket'), `${where.units}/imgbased.socket`);
   copy(fromRepo('apps/cli/systemd/imgbased-motd.service'), `${where.units}/imgbased-motd.service`);
   copy(fromRepo('apps/cli/systemd/imgbased-motd.timer'), `${where.units}/imgbased-motd.timer`);
+  copy(fromRepo('apps/cli/systemd/imgbased-boot-check.service'), `${where.units}/imgbased-boot-check.service`);
   copy(fromRepo('apps/daemon/systemd/imgbased.sysusers.conf'), '/usr/lib/sysusers.d/imgbased.conf');
   copy(fromRepo('packaging/files/imgbased.tmpfiles.conf'), '/usr/lib/tmpfiles.d/imgbased.conf');
   copy(path.join(docs, 'imgbased.conf'), '/etc/imgbased.conf');

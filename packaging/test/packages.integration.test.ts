@@ -72,6 +72,7 @@ describe('the .deb and the RPM', () => {
         '/lib/systemd/system/imgbased.socket',
         '/lib/systemd/system/imgbased-motd.timer',
         '/lib/systemd/system/imgbased-motd.service',
+        '/lib/systemd/system/imgbased-boot-check.service',
         '/usr/lib/sysusers.d/imgbased.conf',
         '/usr/lib/tmpfiles.d/imgbased.conf',
         '/etc/imgbased.conf',

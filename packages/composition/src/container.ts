@@ -6,6 +6,7 @@ import {
   HostFiles,
   HostInfo,
   HostMounts,
+  HostPower,
   ImageEngine,
   ImageInstaller,
   ImageSource,
@@ -13,6 +14,7 @@ import {
   OperationLock,
   PersistenceSelection,
   TreeReader,
+  TrialChecker,
   VolumeManager,
 } from '@imgbased/core';
 import { Ext4Driver } from '@imgbased/fs-ext4';
@@ -28,6 +30,8 @@ import {
   NodeTreeReader,
   nodeBootFileOps,
   PidFileLock,
+  SystemdHostPower,
+  SystemdTrialChecker,
 } from '@imgbased/system';
 import { type DependencyContainer, Lifecycle, container as rootContainer } from 'tsyringe';
 import { AvailablePlugins, type OfferedPlugin } from './available-plugins.js';
@@ -77,6 +81,8 @@ export async function buildContainer(options: CompositionOptions = {}): Promise<
   container.register(HostMounts, { useClass: FindmntHostMounts }, singleton);
   container.register(HostFiles, { useClass: NodeHostFiles }, singleton);
   container.register(TreeReader, { useClass: NodeTreeReader }, singleton);
+  container.register(TrialChecker, { useClass: SystemdTrialChecker }, singleton);
+  container.register(HostPower, { useClass: SystemdHostPower }, singleton);
   container.register(ImageSource, { useClass: UrlOrFileImageSource }, singleton);
   container.register(ImageInstaller, { useClass: OsImageInstaller }, singleton);
 

@@ -23,3 +23,4 @@ export { NodeHostFiles } from './node-host-files.js';
 export { NodeTreeReader, parseGetfattr } from './node-tree-reader.js';
 export { LockDirectory, type LockHolder, PidFileLock } from './pid-file-lock.js';
 export { assertRealParents, ensureDirectory, readRegular, writeInPlace } from './safe-fs.js';
+export { SystemdHostPower, SystemdTrialChecker, TRIAL_CHECK_DIRECTORY } from './systemd-trial-checker.js';
