@@ -15,7 +15,7 @@ describe('systemd-boot boots the layer imgbase chose', () => {
       setup: "printf 'label: gpt\\n,,U\\n' | sfdisk -q /dev/vdb >&2 && mkfs.vfat -F 32 /dev/vdb1 >&2",
       mount: 'mkdir -p /boot/efi && mount -t vfat /dev/vdb1 /boot/efi',
       unmount: 'umount /boot/efi',
-      config: '[bootloader]\nplugins = systemd-boot\nesp_dir = /boot/efi',
+      config: '[bootloader]\nplugins = systemd-boot\n[bootloader.systemd-boot]\nesp_dir = /boot/efi',
       install: `SYSTEMD_RELAX_ESP_CHECKS=1 bootctl install --esp-path=/boot/efi --no-variables >&2
 printf 'timeout 0\\n' > /boot/efi/loader/loader.conf`,
     });
