@@ -79,8 +79,12 @@ export async function deltaTrees(
   const delta = await poolDelta(runner, volumes, trees.oldLayer, context);
   if (!delta.ok) return delta.reason;
   const dev = (name: string) => volumePath({ vg: volumes.vg, name });
+  const changedBytes = delta.ranges.reduce((sum, [start, end]) => sum + end - start, 0);
+  const step = (message: string) => emit(context, { type: 'step', step: 'persistence.delta', message });
+  step(`Reading the inodes in the ${(changedBytes / 2 ** 20).toFixed(1)} MiB that differ`);
   const inodes = await changedInodes(dev(volumes.oldBase), dev(volumes.oldLayer), delta.ranges);
   if (typeof inodes === 'string') return inodes;
+  step(`Finding the names of ${inodes.size} changed inodes`);
 
   const prefix = (dir: string) => Buffer.byteLength(dir.replace(/\/+$/, ''));
   const [baseListing, layerListing] = await Promise.all([
@@ -116,6 +120,7 @@ export async function deltaTrees(
     }
   }
   const listed = [...paths].sort();
+  step(`Listing ${listed.length} paths in three trees`);
   const [base, layer, next] = await Promise.all([
     listPaths(runner, trees.oldBase, listed, excluded, context, true),
     listPaths(runner, trees.oldLayer, listed, excluded, context, true),
