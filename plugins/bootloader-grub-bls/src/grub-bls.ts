@@ -15,6 +15,7 @@ import {
 } from '@imgbased/core';
 import { GrubEnvironment } from './grub-env.js';
 import { foreignGrubEntries, parseGrubMenu, renderGrubMenu } from './grub-menu.js';
+import { grubTrial } from './grub-trial.js';
 import type { GrubBlsSettings } from './settings.js';
 
 type Mode = 'blscfg' | 'menu';
@@ -150,6 +151,7 @@ export function createGrubBls({
         await env.set(before.parsed.paths.env, [`next_entry=${entryId}`], context);
       },
     },
+    trial: grubTrial(env),
   };
 }
 

@@ -19,6 +19,8 @@ const ENV_LOGIC = [
   '  set default="${next_entry}"',
   '  set next_entry=',
   '  save_env next_entry',
+  // A one-shot wins over an armed trial (the countdown in 42_imgbased skips this boot).
+  '  set boot_once=true',
   'elif [ "${saved_entry}" ]; then',
   '  set default="${saved_entry}"',
   'fi',
