@@ -1,6 +1,7 @@
 import { type CommandRunner, emit, type OperationContext, type PersistenceTrees, volumePath } from '@imgbased/core';
-import { decodePath, encodePath } from '@imgbased/system';
+import { decodePath } from '@imgbased/system';
 import { changedInodes } from './ext4-inodes.js';
+import { type Name, namesOfInodes } from './ext4-names.js';
 import { poolDelta } from './thin-delta.js';
 import { listNames, listPaths, type RecordTree, walkTree } from './tree.js';
 
@@ -14,48 +15,19 @@ export interface DeltaTrees {
   readonly paths: number;
 }
 
-/** One name of a names listing: its inode, its type (find's %y, from the directory entry) and path. */
-interface Name {
-  readonly ino: number;
-  readonly type: string;
-}
-
-/**
- * The names of a names listing (`INO TYPE \0 host path \0` each, from the directories only: no inode is
- * read) that `keep` takes, by path inside the tree: one pass over the bytes, only those kept decoded.
- */
-function scanNames(
-  listing: Buffer,
-  prefix: number,
-  keep: (ino: number, start: number, end: number) => boolean,
-): Map<string, Name> {
+/** The names of a names listing (`INO TYPE \0 host path \0` each), by path inside the tree. */
+function scanNames(listing: Buffer, prefix: number): Map<string, Name> {
   const out = new Map<string, Name>();
   let pos = 0;
   while (pos < listing.length) {
     const head = listing.indexOf(0, pos);
     const end = listing.indexOf(0, head + 1);
     if (head < 0 || end < 0) break;
-    // The inode number's digits, parsed in place.
-    let ino = 0;
-    let i = pos;
-    for (; listing[i] !== 0x20 && i < head; i++) ino = ino * 10 + listing[i]! - 0x30;
-    if (keep(ino, head + 1, end))
-      out.set(decodePath(listing, head + 1 + prefix, end) || '/', { ino, type: String.fromCharCode(listing[i + 1]!) });
+    const [ino, type] = listing.toString('latin1', pos, head).split(' ');
+    out.set(decodePath(listing, head + 1 + prefix, end) || '/', { ino: Number(ino), type: type! });
     pos = end + 1;
   }
   return out;
-}
-
-/** Every name of `inodes` in a names listing (all names of a hard-linked file). */
-const namesOf = (listing: Buffer, prefix: number, inodes: ReadonlySet<number>) =>
-  scanNames(listing, prefix, (ino) => inodes.has(ino));
-
-/** The names below any of `dirs` (paths inside the tree at `dir`), host paths' bytes compared in place. */
-function under(listing: Buffer, dir: string, prefix: number, dirs: readonly string[]): Map<string, Name> {
-  const heads = dirs.map((d) => encodePath(`${dir.replace(/\/+$/, '')}${d}/`));
-  return scanNames(listing, prefix, (_ino, start, end) =>
-    heads.some((h) => end - start >= h.length && listing.compare(h, 0, h.length, start, start + h.length) === 0),
-  );
 }
 
 /**
@@ -87,12 +59,14 @@ export async function deltaTrees(
   step(`Finding the names of ${inodes.size} changed inodes`);
 
   const prefix = (dir: string) => Buffer.byteLength(dir.replace(/\/+$/, ''));
-  const [baseListing, layerListing] = await Promise.all([
-    listNames(runner, trees.oldBase, roots, context),
-    listNames(runner, trees.oldLayer, roots, context),
-  ]);
-  const inBase = namesOf(baseListing, prefix(trees.oldBase), inodes);
-  const inLayer = namesOf(layerListing, prefix(trees.oldLayer), inodes);
+  const inRoots = (p: string) => roots.some((r) => p === r || p.startsWith(`${r === '/' ? '' : r}/`));
+  const named = async (name: string, of: Iterable<number>) => {
+    const found = await namesOfInodes(dev(name), of);
+    return typeof found === 'string' ? found : new Map([...found].filter(([p]) => inRoots(p)));
+  };
+  const [inBase, inLayer] = await Promise.all([named(volumes.oldBase, inodes), named(volumes.oldLayer, inodes)]);
+  if (typeof inBase === 'string') return inBase;
+  if (typeof inLayer === 'string') return inLayer;
   const paths = new Set([...inBase.keys(), ...inLayer.keys()]);
   // A directory that is not the same inode at the same path on both sides: its whole subtree moved.
   const moved = [...paths].filter((p) => {
@@ -100,15 +74,20 @@ export async function deltaTrees(
     return (b?.type === 'd' || l?.type === 'd') && b?.ino !== l?.ino;
   });
   if (moved.length > 0) {
-    const inside = [
-      ...under(baseListing, trees.oldBase, prefix(trees.oldBase), moved),
-      ...under(layerListing, trees.oldLayer, prefix(trees.oldLayer), moved),
-    ];
+    const subtree = async (dir: string, from: ReadonlyMap<string, unknown>) => {
+      const there = moved.filter((p) => from.has(p));
+      const listing = await listNames(runner, dir, there, context);
+      return [...scanNames(listing, prefix(dir))].filter(([p]) => !there.includes(p));
+    };
+    const inside = [...(await subtree(trees.oldBase, inBase)), ...(await subtree(trees.oldLayer, inLayer))];
     for (const [p] of inside) paths.add(p);
     // A file moved with its directory is carried whole, and with it its other names (hard links) elsewhere.
     const files = new Set(inside.filter(([, n]) => n.type !== 'd').map(([, n]) => n.ino));
-    for (const [p] of namesOf(baseListing, prefix(trees.oldBase), files)) paths.add(p);
-    for (const [p] of namesOf(layerListing, prefix(trees.oldLayer), files)) paths.add(p);
+    for (const name of [volumes.oldBase, volumes.oldLayer]) {
+      const others = await named(name, files);
+      if (typeof others === 'string') return others;
+      for (const [p] of others) paths.add(p);
+    }
   }
   const isRoot = (p: string) => roots.includes(p);
   for (const p of [...paths]) {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { put, Scratch, tool } from '@imgbased/system/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changedInodes } from './ext4-inodes.js';
+import { namesOfInodes } from './ext4-names.js';
 import type { ByteRanges } from './thin-delta.js';
 
 const CHUNK = 64 * 1024;
@@ -81,9 +82,33 @@ describe('changedInodes', () => {
     expect(others).toEqual([]);
   });
 
+  it('names every name of changed inodes from ext4 itself, hard links and directories too', async () => {
+    const changed = await changedInodes(baseImage, layerLoop, await differingChunks(baseImage, layerLoop));
+    if (typeof changed === 'string') throw new Error(changed);
+    const inLayer = await namesOfInodes(layerLoop, changed);
+    if (typeof inLayer === 'string') throw new Error(inLayer);
+    const names = (m: Map<string, { ino: number }>) => new Map([...m].map(([p, n]) => [p, n.ino]));
+    // What find says of the same inodes in the mounted layer (names under / only: no lost+found change).
+    const listed = (await tool(['find', layer, '-xdev', '-printf', '%i %P\\n'])).stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => [`/${l.slice(l.indexOf(' ') + 1)}`.replace(/\/$/, ''), Number(l.slice(0, l.indexOf(' ')))] as const)
+      .filter(([, i]) => changed.has(i));
+    expect(names(inLayer)).toEqual(new Map(listed.map(([p, i]) => [p || '/', i])));
+    expect(inLayer.get('/etc/d5/f5')).toEqual(inLayer.get('/etc/d6/f5-link'));
+    expect(inLayer.get('/etc/new')?.type).toBe('d');
+    // The base: the names the layer's changes took away (deleted, renamed) are there.
+    const inBase = await namesOfInodes(baseImage, changed);
+    if (typeof inBase === 'string') throw new Error(inBase);
+    expect(inBase.get('/etc/d6/f6')?.ino).toBe(before.get('etc/d6/f6'));
+    expect(inBase.get('/etc/d4/f4')?.ino).toBe(before.get('etc/d4/f4'));
+    expect(inBase.has('/etc/new')).toBe(false);
+  });
+
   it('says why when a device holds no ext4', async () => {
     const empty = join(scratch.work, 'empty.img');
     await writeFile(empty, Buffer.alloc(8192));
     expect(await changedInodes(empty, empty, [])).toBe(`${empty}: no ext2/3/4 file system`);
+    expect(await namesOfInodes(empty, [12])).toBe(`${empty}: no ext2/3/4 file system`);
   });
 });

@@ -1,63 +1,13 @@
 import { type FileHandle, open } from 'node:fs/promises';
+import { type Ext4Geometry, geometryOf, readAt } from './ext4-reader.js';
 import type { ByteRanges } from './thin-delta.js';
-
-/** What locates ext4's inodes on a device: the superblock's geometry and each group's inode table. */
-export interface Ext4Geometry {
-  readonly blockSize: number;
-  readonly inodesPerGroup: number;
-  readonly inodeSize: number;
-  /** First block of each block group's inode table. */
-  readonly inodeTables: readonly number[];
-}
-
-const EXT4_MAGIC = 0xef53;
-const INCOMPAT_META_BG = 0x10;
-const INCOMPAT_64BIT = 0x80;
-
-async function readAt(file: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await file.read(buffer, done, length - done, position + done);
-    if (bytesRead === 0) break;
-    done += bytesRead;
-  }
-  return buffer;
-}
-
-/** The geometry of the ext2/3/4 file system on `file`, or why it cannot be read (then: no delta). */
-async function geometryOf(file: FileHandle): Promise<Ext4Geometry | string> {
-  const sb = await readAt(file, 1024, 1024);
-  if (sb.readUInt16LE(56) !== EXT4_MAGIC) return 'no ext2/3/4 file system';
-  const incompat = sb.readUInt32LE(96);
-  // With meta_bg the group descriptors are spread over the disk: not read here.
-  if ((incompat & INCOMPAT_META_BG) !== 0) return 'the file system uses meta_bg';
-  const blockSize = 1024 << sb.readUInt32LE(24);
-  const firstDataBlock = sb.readUInt32LE(20);
-  const blocksPerGroup = sb.readUInt32LE(32);
-  const inodesPerGroup = sb.readUInt32LE(40);
-  const inodeSize = sb.readUInt32LE(76) === 0 ? 128 : sb.readUInt16LE(88);
-  const wide = (incompat & INCOMPAT_64BIT) !== 0;
-  const blocks = sb.readUInt32LE(4) + (wide ? sb.readUInt32LE(0x150) * 2 ** 32 : 0);
-  const descSize = wide ? sb.readUInt16LE(0xfe) : 32;
-  const groups = Math.ceil((blocks - firstDataBlock) / blocksPerGroup);
-  if (!(blockSize >= 1024 && inodeSize >= 128 && inodesPerGroup > 0 && groups > 0 && descSize >= 32))
-    return 'the superblock makes no sense';
-  const table = await readAt(file, (firstDataBlock + 1) * blockSize, groups * descSize);
-  const inodeTables: number[] = [];
-  for (let g = 0; g < groups; g++) {
-    const d = g * descSize;
-    inodeTables.push(table.readUInt32LE(d + 8) + (descSize >= 64 ? table.readUInt32LE(d + 0x28) * 2 ** 32 : 0));
-  }
-  return { blockSize, inodesPerGroup, inodeSize, inodeTables };
-}
 
 const sameGeometry = (a: Ext4Geometry, b: Ext4Geometry) =>
   a.blockSize === b.blockSize &&
   a.inodesPerGroup === b.inodesPerGroup &&
   a.inodeSize === b.inodeSize &&
-  a.inodeTables.length === b.inodeTables.length &&
-  a.inodeTables.every((t, g) => t === b.inodeTables[g]);
+  a.groups.length === b.groups.length &&
+  a.groups.every((g, i) => g.inodeTable === b.groups[i]!.inodeTable);
 
 /**
  * The inodes whose on-disk bytes differ between two devices holding one ext4 file system (a thin volume
@@ -78,7 +28,7 @@ export async function changedInodes(base: string, layer: string, ranges: ByteRan
     if (!sameGeometry(ga, gb)) return 'the two file systems differ in layout';
     const changed = new Set<number>();
     const tableBytes = Math.ceil((ga.inodesPerGroup * ga.inodeSize) / ga.blockSize) * ga.blockSize;
-    const groups = ga.inodeTables.map((block, group) => ({ group, start: block * ga.blockSize }));
+    const groups = ga.groups.map((g, group) => ({ group, start: g.inodeTable * ga.blockSize }));
     groups.sort((x, y) => x.start - y.start);
     // Both lists sorted: one sweep, reading each overlap of a range and a group's inode table.
     let r = 0;
