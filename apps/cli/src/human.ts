@@ -46,7 +46,7 @@ export function bootListed(list: BootList): Outcome {
   if (list.bootloader === null) return { data: list, human: '' };
   const out = list.entries.map(
     (e) =>
-      `${e.isDefault ? '*' : ' '}${e.isNext ? '>' : ' '} ${e.layer ?? `(${e.id})`}  ${e.title}${e.triesLeft === null ? '' : `  [${e.triesLeft} tries left]`}`,
+      `${e.isDefault ? '*' : ' '}${e.isNext ? '>' : ' '} ${e.layer ?? `(${e.id})`}  ${e.title}${e.triesLeft === null ? '' : `  [${e.triesLeft} tries left]`}${bootStateNote(e.bootState)}`,
   );
   return { data: list, human: lines(out) };
 }
@@ -58,4 +58,12 @@ export function oneLine(data: unknown, line: string): Outcome {
 
 export function lines(items: readonly string[]): string {
   return items.length === 0 ? '' : `${items.join('\n')}\n`;
+}
+
+/** `boot --list`: a layer's trial-boot state after its title. */
+function bootStateNote(state: BootList['entries'][number]['bootState']): string {
+  if (state === null) return '';
+  if (state.state === 'trial') return `  (trial, ${state.attemptsLeft ?? '?'} boot(s) left)`;
+  if (state.state === 'failed') return `  (failed: ${state.reason})`;
+  return '  (good)';
 }

@@ -98,3 +98,16 @@ export function layerBootState(record: TrialRecord, layer: string, armedLeft?: n
     ? { state: 'good', at: verdict.at }
     : { state: 'failed', at: verdict.at, reason: verdict.reason ?? 'no reason recorded' };
 }
+
+/** The same, as the verbs' results show it (JSON: nulls, not absent keys); null when nothing is recorded. */
+export function layerBootStateView(
+  record: TrialRecord,
+  layer: string,
+  armedLeft?: number,
+): { state: 'trial' | 'good' | 'failed'; at: string; attemptsLeft: number | null; reason: string | null } | null {
+  const view = layerBootState(record, layer, armedLeft);
+  if (view.state === 'trial') return { state: 'trial', at: view.since, attemptsLeft: view.attemptsLeft, reason: null };
+  if (view.state === 'good') return { state: 'good', at: view.at, attemptsLeft: null, reason: null };
+  if (view.state === 'failed') return { state: 'failed', at: view.at, attemptsLeft: null, reason: view.reason };
+  return null;
+}

@@ -1,7 +1,9 @@
 import { desiredFromInstalled, validateKernelArg } from '../boot/entries.js';
+import type { TrialRecord } from '../boot/trial-protocol.js';
+import { layerBootStateView } from '../boot/trial-record.js';
 import type { BootEntry, Bootloader, BootState, WriteResult } from '../contracts/bootloader.js';
 import { BootEntryNotFoundError, LayerNotFoundError, NoBootloaderError, UsageError } from '../errors/index.js';
-import type { OperationContext } from '../events.js';
+import { emit, type OperationContext } from '../events.js';
 import { allLayers } from '../layout/layout.js';
 import type { BootChange, BootDefault, BootList, KernelArgs, KernelArgsChange, LayoutView } from '../layout/schema.js';
 import { parseLayerName } from '../naming/nvr.js';
@@ -36,12 +38,13 @@ export class BootVerbs {
     const bootloader = await this.boot.bootloader(context);
     if (!bootloader) return { bootloader: null, capabilities: null, default: null, next: null, entries: [] };
     const [state, capabilities] = await Promise.all([bootloader.state(context), bootloader.capabilities(context)]);
+    const bootStates = await trialBootStates(bootloader, context);
     return {
       bootloader: bootloader.name,
       capabilities,
       default: state.defaultId ?? null,
       next: state.nextId ?? null,
-      entries: state.entries.map((e) => entryView(e, state)),
+      entries: state.entries.map((e) => ({ ...entryView(e, state), bootState: bootStates(e.layer) })),
     };
   }
 
@@ -149,7 +152,27 @@ export class BootVerbs {
   }
 }
 
-function entryView(entry: BootEntry, state: BootState): BootList['entries'][number] {
+/** Each layer's trial-boot state, from trial.json; an unreadable record is a warning, not a failure. */
+async function trialBootStates(
+  bootloader: Bootloader,
+  context: OperationContext,
+): Promise<(layer: string | undefined) => BootList['entries'][number]['bootState']> {
+  const trial = bootloader.trial?.();
+  if (trial === undefined) return () => null;
+  let record: TrialRecord;
+  let armed: { layer: string; left: number } | undefined;
+  try {
+    [record, { armed }] = await Promise.all([trial.readRecord(context), trial.trialState(context)]);
+  } catch (error) {
+    emit(context, { type: 'warning', message: `trial boot states unknown: ${(error as Error).message}` });
+    return () => null;
+  }
+  const left = trial.protocol === 'extlinux-once' ? undefined : armed?.left;
+  return (layer) =>
+    layer === undefined ? null : layerBootStateView(record, layer, armed?.layer === layer ? left : undefined);
+}
+
+function entryView(entry: BootEntry, state: BootState): Omit<BootList['entries'][number], 'bootState'> {
   return {
     id: entry.id,
     title: entry.title,

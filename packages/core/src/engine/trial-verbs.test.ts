@@ -86,6 +86,13 @@ describe('trial verbs', () => {
       layers: [{ layer: 'Base-1-0+2', state: 'trial', attemptsLeft: 3, reason: null }],
     });
     expect(boot.trials.defaultLayer).toBe('Base-1-0+1');
+    const listed = await engine().bootList();
+    expect(listed.entries.map((e) => [e.layer, e.bootState?.state ?? null, e.bootState?.attemptsLeft ?? null])).toEqual(
+      [
+        ['Base-1-0+1', null, null],
+        ['Base-1-0+2', 'trial', 3],
+      ],
+    );
   });
 
   it('boot --check-trial in the trial layer: checks pass, marked good; fail, marked bad and reboot', async () => {

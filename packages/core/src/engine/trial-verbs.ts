@@ -1,5 +1,5 @@
 import { TrialBoots, type TrialCheckResult, type TrialOptions } from '../boot/trial-boots.js';
-import { layerBootState } from '../boot/trial-record.js';
+import { layerBootState, layerBootStateView } from '../boot/trial-record.js';
 import type { Bootloader } from '../contracts/bootloader.js';
 import type { TrialBootloader } from '../contracts/trial-bootloader.js';
 import type { HostPower, TrialChecker, TrialCheckRun } from '../contracts/trial-checks.js';
@@ -76,14 +76,9 @@ export class TrialVerbs {
       trial: running
         ? { ...running, attemptsLeft: stateLeft(layerBootState(record, running.layer, left(running.layer))) }
         : null,
-      layers: names.map((layer) => {
-        const view = layerBootState(record, layer, left(layer));
-        if (view.state === 'trial')
-          return { layer, state: 'trial', at: view.since, attemptsLeft: view.attemptsLeft, reason: null };
-        if (view.state === 'good') return { layer, state: 'good', at: view.at, attemptsLeft: null, reason: null };
-        if (view.state === 'failed')
-          return { layer, state: 'failed', at: view.at, attemptsLeft: null, reason: view.reason };
-        return { layer, state: 'failed', at: '', attemptsLeft: null, reason: 'unknown' };
+      layers: names.flatMap((layer) => {
+        const view = layerBootStateView(record, layer, left(layer));
+        return view === null ? [] : [{ layer, ...view }];
       }),
     };
   }

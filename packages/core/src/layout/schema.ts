@@ -107,6 +107,17 @@ export const BootEntryViewSchema = z.object({
   isDefault: z.boolean(),
   isNext: z.boolean(),
   triesLeft: described(z.nullable(z.int()), 'boot counting: tries left, when the entry counts them'),
+  bootState: described(
+    z.nullable(
+      z.object({
+        state: z.enum(['trial', 'good', 'failed']),
+        at: z.string(),
+        attemptsLeft: z.nullable(z.int()),
+        reason: z.nullable(z.string()),
+      }),
+    ),
+    'trial boots (docs/trial-boots.md): the layer on trial, proved good, or failed with the reason; null: none recorded',
+  ),
 });
 export type BootEntryView = z.infer<typeof BootEntryViewSchema>;
 
