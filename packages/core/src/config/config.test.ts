@@ -26,16 +26,18 @@ describe('resolveConfig', () => {
         separate_paths: [],
         autoextend: true,
       },
-      trial: { enabled: true, tries: 3, on_failure: 'reboot', timeout: 300, units: [] },
+      trial: { enabled: false, tries: 3, on_failure: 'reboot', timeout: 300, units: [] },
       pluginSections: [],
     });
   });
 
   it('reads [trial]: tries 1 to 9, on_failure reboot or stay', () => {
     const file = (trial: Record<string, string>) => [{ path: '/etc/imgbased.conf', sections: { trial } }];
-    const config = resolveConfig(file({ tries: '5', on_failure: 'stay', enabled: 'no', units: 'a.service b.service' }));
+    const config = resolveConfig(
+      file({ tries: '5', on_failure: 'stay', enabled: 'yes', units: 'a.service b.service' }),
+    );
     expect(config.trial).toEqual({
-      enabled: false,
+      enabled: true,
       tries: 5,
       on_failure: 'stay',
       timeout: 300,

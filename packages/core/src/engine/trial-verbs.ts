@@ -27,7 +27,7 @@ const DRY_RUN_STATE: Record<string, TrialChange['state']> = {
 };
 
 export const DEFAULT_TRIAL_SETTINGS: TrialSettings & { readonly enabled: boolean } = {
-  enabled: true,
+  enabled: false,
   tries: 3,
   on_failure: 'reboot',
   timeout: 300,
