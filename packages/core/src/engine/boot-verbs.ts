@@ -13,6 +13,7 @@ import { requireLayout } from './layout-lookups.js';
 import type { LayoutQueries } from './layout-queries.js';
 import type { KernelArgsEdit } from './requests.js';
 import type { Transaction } from './transaction.js';
+import { endTrialForDefault } from './trial-end.js';
 
 interface LayerEntry {
   readonly bootloader: Bootloader;
@@ -139,6 +140,7 @@ export class BootVerbs {
         return { ...base, atomic: true };
       }
       step(tx, 'boot', `${purpose}: ${entry.id} (${bootloader.name})`);
+      if (changes === 'defaultId') await endTrialForDefault(bootloader, layer, purpose, tx.context);
       const { atomic } = await apply(bootloader, entry.id, tx.context);
       const previous = state[changes];
       if (previous !== undefined && previous !== entry.id) {

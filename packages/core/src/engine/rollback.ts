@@ -16,6 +16,7 @@ import type { BootEntries } from './boot-entries.js';
 import { type ChangePath, step } from './change-path.js';
 import { findByDevice, requireLayout } from './layout-lookups.js';
 import type { RollbackRequest } from './requests.js';
+import { endTrialForDefault } from './trial-end.js';
 
 /**
  * `imgbase rollback [--to LAYER]`: the default boot entry becomes LAYER's, or, as in the original, the
@@ -52,6 +53,7 @@ export class Rollback {
         step(tx, 'boot', `Would make ${target.id} the default entry (dry run)`);
         return { ...result, atomic: true };
       }
+      await endTrialForDefault(bootloader, result.layer, 'rollback', tx.context);
       if (state.defaultId === target.id) return { ...result, atomic: true };
       step(tx, 'boot', `Rolling back: ${target.layer} boots by default (${bootloader.name})`);
       const { atomic } = await bootloader.setDefault(target.id, tx.context);

@@ -158,6 +158,20 @@ describe('trial verbs', () => {
     await expect(without.bootTrial('Base-1-0+2')).rejects.toMatchObject({ code: 'E_BOOT_UNSUPPORTED' });
   });
 
+  it('boot --set-default ends a running trial: marked good when it names the trial, bad otherwise', async () => {
+    await engine().bootTrial('Base-1-0+2');
+    await engine().setDefaultBoot('Base-1-0+1');
+    expect(boot.trials.record.layers['Base-1-0+2']).toMatchObject({
+      state: 'failed',
+      reason: 'ended by boot --set-default Base-1-0+1',
+    });
+    expect(boot.trials.armed).toBeUndefined();
+    await engine().bootTrial('Base-1-0+2');
+    await engine().setDefaultBoot('Base-1-0+2');
+    expect(boot.trials.record.layers['Base-1-0+2']?.state).toBe('good');
+    expect(boot.trials.powerOn()).toBe('Base-1-0+2');
+  });
+
   it('a dry run writes nothing', async () => {
     const done = await engine().bootTrial('Base-1-0+2', { dryRun: true });
     expect(done).toMatchObject({ dryRun: true, state: 'trial' });

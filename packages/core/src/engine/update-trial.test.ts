@@ -49,6 +49,16 @@ describe('update with trial boots', () => {
     expect(h.boot.defaultId).toBe(entryIdForLayer('Base-2-0+1'));
   });
 
+  it('rollback --to while the trial runs ends it: the countdown never boots it again', async () => {
+    await h.engine().update({ image: '/images/Base-2-0.img' });
+    await h.engine().rollback({ to: 'Base-1-0+1' });
+    expect(trials.record.layers['Base-2-0+1']).toMatchObject({
+      state: 'failed',
+      reason: 'ended by rollback Base-1-0+1',
+    });
+    expect(trials.powerOn()).toBe('Base-1-0+1');
+  });
+
   it('a dry run arms nothing', async () => {
     await h.engine().update({ image: '/images/Base-2-0.img' }, { dryRun: true });
     expect(trials.writes).toEqual([]);
