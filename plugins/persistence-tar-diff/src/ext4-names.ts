@@ -38,6 +38,11 @@ export async function namesOfInodes(device: string, inodes: Iterable<number>): P
     // What is to be found: each inode in use, with how many names it has.
     const wanted = new Map<number, { left: number; type: string }>();
     const found = new Map<string, Name>();
+    const first = [...new Set([...inodes].map((ino) => Math.floor((ino - 1) / ipg)))]
+      .filter((g) => g >= 0 && g < geometry.groups.length)
+      .sort((a, b) => a - b);
+    // The inodes' own groups' tables, each read once: their inodes and their directories come from them.
+    for (const group of first) void reader.table(group, true).catch(() => undefined);
     for (const ino of inodes) {
       // ext4's own inodes (the journal, …) have no names.
       if (ino !== ROOT && ino < geometry.firstIno) continue;
@@ -68,22 +73,23 @@ export async function namesOfInodes(device: string, inodes: Iterable<number>): P
     const scanGroup = async (group: number) => {
       const g = geometry.groups[group]!;
       if (g.uninit) return;
-      const table = await reader.block(g.inodeTable, Math.ceil((ipg * geometry.inodeSize) / geometry.blockSize));
+      const table = await reader.table(group, first.includes(group));
       for (let slot = 0; slot < ipg && missing > 0; slot++) {
         const at = slot * geometry.inodeSize;
         const dir = group * ipg + slot + 1;
         if ((table.readUInt16LE(at) & S_IFMT) !== S_IFDIR || table.readUInt16LE(at + 0x1a) === 0) continue;
         if (!(await reader.inUse(dir))) continue;
-        for (const entry of await entriesOf(dir)) {
-          const w = wanted.get(entry.ino);
-          if (w === undefined || w.left === 0 || isDot(entry.name)) continue;
+        const failed = await reader.scan(dir, (entryIno, data, at, nameLen) => {
+          const w = wanted.get(entryIno);
+          if (w === undefined || w.left === 0 || isDotAt(data, at, nameLen)) return;
           w.left--;
           missing--;
-          places.set(entry.ino, [...(places.get(entry.ino) ?? []), { dir, name: entry.name }]);
-        }
+          const name = Buffer.from(data.subarray(at, at + nameLen));
+          places.set(entryIno, [...(places.get(entryIno) ?? []), { dir, name }]);
+        });
+        if (failed !== undefined) throw new Ext4Unreadable(failed);
       }
     };
-    const first = [...new Set([...wanted.keys()].map((ino) => Math.floor((ino - 1) / ipg)))].sort((a, b) => a - b);
     for (const group of first) if (missing > 0) await scanGroup(group);
     for (let group = 0; group < geometry.groups.length && missing > 0; group++)
       if (!first.includes(group)) await scanGroup(group);
@@ -117,5 +123,7 @@ export async function namesOfInodes(device: string, inodes: Iterable<number>): P
 
 class Ext4Unreadable extends Error {}
 
+const isDotAt = (data: Buffer, at: number, length: number) =>
+  data[at] === 0x2e && (length === 1 || (length === 2 && data[at + 1] === 0x2e));
 const isDot = (name: Buffer) =>
   (name.length === 1 && name[0] === 0x2e) || (name.length === 2 && name[0] === 0x2e && name[1] === 0x2e);

@@ -87,6 +87,7 @@ export interface DirEntry {
 /** Inodes, bitmaps, extents and directories of one device. */
 export class Ext4Reader {
   private readonly bitmaps = new Map<number, Promise<Buffer>>();
+  private readonly tables = new Map<number, Promise<Buffer>>();
 
   constructor(
     private readonly file: FileHandle,
@@ -97,11 +98,28 @@ export class Ext4Reader {
     return readAt(this.file, n * this.geometry.blockSize, count * this.geometry.blockSize);
   }
 
-  /** The raw inode `ino`. */
-  inode(ino: number): Promise<Buffer> {
+  /**
+   * A group's whole inode table, read at once (one read instead of one per inode: under emulation each
+   * read costs far more than its bytes); kept when `keep` (the groups a search starts with).
+   */
+  table(group: number, keep: boolean): Promise<Buffer> {
+    let table = this.tables.get(group);
+    if (table === undefined) {
+      const { inodesPerGroup, inodeSize, blockSize, groups } = this.geometry;
+      table = this.block(groups[group]!.inodeTable, Math.ceil((inodesPerGroup * inodeSize) / blockSize));
+      if (keep) this.tables.set(group, table);
+    }
+    return table;
+  }
+
+  /** The raw inode `ino` (from its group's kept table, or read alone). */
+  async inode(ino: number): Promise<Buffer> {
     const { inodesPerGroup, inodeSize, blockSize, groups } = this.geometry;
-    const at = groups[Math.floor((ino - 1) / inodesPerGroup)]!.inodeTable * blockSize;
-    return readAt(this.file, at + ((ino - 1) % inodesPerGroup) * inodeSize, inodeSize);
+    const group = Math.floor((ino - 1) / inodesPerGroup);
+    const at = ((ino - 1) % inodesPerGroup) * inodeSize;
+    const kept = this.tables.get(group);
+    if (kept !== undefined) return (await kept).subarray(at, at + inodeSize);
+    return readAt(this.file, groups[group]!.inodeTable * blockSize + at, inodeSize);
   }
 
   /** True when the inode bitmap marks `ino` used. */
@@ -150,9 +168,23 @@ export class Ext4Reader {
 
   /** The entries of directory `ino` (`.` and `..` included), or why they cannot be read. */
   async entries(ino: number): Promise<DirEntry[] | string> {
+    const out: DirEntry[] = [];
+    const failed = await this.scan(ino, (entryIno, data, at, nameLen, type) =>
+      out.push({ ino: entryIno, name: Buffer.from(data.subarray(at, at + nameLen)), type: TYPES[type] ?? '?' }),
+    );
+    return failed ?? out;
+  }
+
+  /**
+   * Calls `visit` for each entry of directory `ino` (inode, the block's bytes, where the name starts,
+   * its length, its file type): nothing is made of the entries not asked for. Returns why not, if not.
+   */
+  async scan(
+    ino: number,
+    visit: (entryIno: number, data: Buffer, at: number, nameLen: number, type: number) => void,
+  ): Promise<string | undefined> {
     const blocks = await this.blocksOf(await this.inode(ino));
     if (typeof blocks === 'string') return blocks;
-    const out: DirEntry[] = [];
     const { blockSize } = this.geometry;
     for (let i = 0; i < blocks.length; ) {
       // Consecutive blocks in one read.
@@ -165,19 +197,12 @@ export class Ext4Reader {
           const recLen = data.readUInt16LE(at + 4);
           if (recLen < 8 || at + recLen > end) return `a damaged directory block in inode ${ino}`;
           // Inode 0: free space, an htree node, the checksum tail.
-          if (entryIno !== 0) {
-            const nameLen = data[at + 6]!;
-            out.push({
-              ino: entryIno,
-              name: data.subarray(at + 8, at + 8 + nameLen),
-              type: TYPES[data[at + 7]!] ?? '?',
-            });
-          }
+          if (entryIno !== 0) visit(entryIno, data, at + 8, data[at + 6]!, data[at + 7]!);
           at += recLen;
         }
       }
       i += n;
     }
-    return out;
+    return undefined;
   }
 }
