@@ -133,8 +133,8 @@ export class TrialVerbs {
       const health = await this.ports.health(context);
       into.push({ name: 'imgbase check', required: true, ok: health !== 'failed', detail: health });
     }
-    const timeoutSeconds = this.settings.timeout;
-    into.push(...((await this.ports.checker?.run({ timeoutSeconds, units: this.settings.units }, context)) ?? []));
+    const settings = { timeoutSeconds: this.settings.timeout, units: this.settings.units };
+    into.push(...((await this.ports.checker?.run(settings, context)) ?? []));
     const failed = into.find((c) => c.required && !c.ok);
     if (failed === undefined) return { ok: true };
     return { ok: false, reason: `required check ${failed.name} failed${failed.detail ? `: ${failed.detail}` : ''}` };
