@@ -37,7 +37,15 @@ const DISK_BYTES = 2 * 1024 ** 3;
  * counts (layout --init alone has about as many steps as the next three verbs together).
  */
 const GROUPS: Record<string, (verb: CrashVerb) => boolean> = {
-  a: (v) => ['layout --init', 'boot --set-default', 'boot --next', 'boot --edit-kernel-args'].includes(v.name),
+  a: (v) =>
+    [
+      'layout --init',
+      'boot --set-default',
+      'boot --next',
+      'boot --edit-kernel-args',
+      'rollback',
+      'volume --create',
+    ].includes(v.name),
   b: (v) => !GROUPS.a!(v),
 };
 

@@ -42,6 +42,21 @@ export const CRASH_VERBS: CrashVerb[] = [
   },
   { name: 'layer --add', argv: ['layer', '--add'], golden: 'laid-out', boots: ['Base-1-0+2', 'Base-2-0+2'] },
   {
+    name: 'rollback',
+    argv: ['rollback', '--to', 'Base-2-0+1'],
+    golden: 'laid-out',
+    boots: ['Base-1-0+2', 'Base-2-0+1'],
+  },
+  // The boot configuration is not touched: no boot after the worst step (the table's invariants still
+  // read it after every kill).
+  {
+    name: 'volume --create',
+    argv: ['volume', '--create', '/var/log', '16M'],
+    golden: 'laid-out',
+    boots: [],
+    bootProof: false,
+  },
+  {
     name: 'boot --set-default',
     argv: ['boot', '--set-default', 'Base-1-0+1'],
     golden: 'laid-out',
@@ -130,7 +145,10 @@ export function cellProblem(cell: CrashCell): string | undefined {
   if (!cell.killed) return `not killed at this step: ${cell.killedStderr}`;
   if (cell.bootableAtKill !== null) return `at the kill a reboot would fail: ${cell.bootableAtKill}`;
   if (cell.nextExit !== 0 && !(cell.nextCode ?? '').startsWith('E_')) return `next command: ${cell.nextStderr}`;
-  if (cell.nextCode !== null && !['E_LAYOUT_EXISTS', 'E_BASE_EXISTS', 'E_BASE_NOT_FOUND'].includes(cell.nextCode))
+  if (
+    cell.nextCode !== null &&
+    !['E_LAYOUT_EXISTS', 'E_BASE_EXISTS', 'E_BASE_NOT_FOUND', 'E_VOLUME_EXISTS'].includes(cell.nextCode)
+  )
     return `next command refused: ${cell.nextCode} ${cell.nextStderr}`;
   if (cell.after.length > 0) return cell.after.join('; ');
   return undefined;
