@@ -33,11 +33,27 @@ export function statusShown(status: Status): Outcome {
       return `  ${l.running ? '*' : ' '} ${l.name}${marks.length > 0 ? `  (${marks.join(', ')})` : ''}`;
     }),
     `Last update: ${status.lastUpdate ? `${status.lastUpdate.base} (first layer ${status.lastUpdate.layer ?? 'none'})` : '(none)'}`,
+    ...updateRecordLines(status.lastUpdateRecord),
     `Thin pool:   ${status.pool.name}: data ${status.pool.dataPercent.toFixed(1)}%, metadata ${status.pool.metadataPercent.toFixed(1)}%, ${size(status.pool.freeBytes)} free of ${size(status.pool.sizeBytes)}`,
     `Health:      ${status.health}`,
     ...status.warnings.map((w) => `  ! ${w}`),
   ];
   return { data: status, human: lines(out) };
+}
+
+/** The running layer's update record: when, from which image, what was carried over and collected. */
+function updateRecordLines(record: Status['lastUpdateRecord']): string[] {
+  if (record === null) return [];
+  const checksum = record.image.sha256 === null ? 'not verified' : `sha256 ${record.image.sha256}`;
+  const carried = record.carryOver.map(
+    (c) =>
+      `${c.plugin}: ${c.copied} copied, ${c.merged} merged, ${c.keptFromNewBase} kept from the new base, ${c.deleted} deleted, ${c.conflicts} conflicts`,
+  );
+  return [
+    `  made ${record.layer} at ${record.time} from ${record.image.given} (${record.image.format}, ${checksum})`,
+    `  carried over from ${record.from}: ${carried.length > 0 ? carried.join('; ') : 'nothing (no persistence plugin)'}`,
+    `  removed by GC: ${record.gcRemoved.length > 0 ? record.gcRemoved.join(', ') : 'none'}`,
+  ];
 }
 
 const MARK = { ok: ' ok ', warn: 'WARN', fail: 'FAIL', skip: 'skip' } as const;

@@ -18,6 +18,7 @@ export * from './layout/layout.js';
 export * from './layout/schema.js';
 export * from './layout/tags.js';
 export * from './layout/trial-schema.js';
+export * from './layout/update-record-schema.js';
 export * from './layout/update-schema.js';
 export * from './naming/nvr.js';
 export * from './naming/rpmvercmp.js';

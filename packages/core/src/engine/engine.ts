@@ -47,6 +47,7 @@ import type {
 import { Rollback } from './rollback.js';
 import { DEFAULT_TRIAL_SETTINGS, TrialVerbs, trialOptions } from './trial-verbs.js';
 import { Update } from './update.js';
+import { UpdateRecorder } from './update-record.js';
 import { UpdateSteps } from './update-steps.js';
 import { VolumeSteps } from './volume-steps.js';
 
@@ -113,6 +114,7 @@ export class ImageEngine extends AdminEngine {
       imagesToKeep: config?.update.images_to_keep ?? 2,
       bootDir: config?.bootloader.boot_dir ?? '/boot',
       trial: trialOptions(config?.trial ?? DEFAULT_TRIAL_SETTINGS),
+      recorder: files && new UpdateRecorder(filesystem, files),
     });
     this.rollbacks = new Rollback(path, entries, host);
     this.pins = new Pins(path, volumes);

@@ -24,6 +24,7 @@ import { removeBaseSafely } from './remove-base.js';
 import type { UpdateRequest } from './requests.js';
 import { baseFreesBytes, planSpace } from './space-plan.js';
 import type { Transaction } from './transaction.js';
+import { carryOverSummary, type UpdateRecorder } from './update-record.js';
 import type { UpdateSteps } from './update-steps.js';
 import type { VolumeSteps } from './volume-steps.js';
 
@@ -36,6 +37,8 @@ export interface UpdateSettings {
   readonly bootDir: string;
   /** `[trial]`: the new layer boots as a trial with these; undefined: it becomes the default at once. */
   readonly trial?: TrialOptions | undefined;
+  /** Leaves the record `imgbase status` shows in the new layer; undefined: no record (no file access). */
+  readonly recorder?: UpdateRecorder | undefined;
 }
 
 export const DEFAULT_DOWNLOAD_DIRECTORY = '/var/tmp/imgbased';
@@ -181,6 +184,14 @@ export class Update {
       result.boot = undefined;
       removedBases.push({ base: name, layers: base.layers.map((l) => l.name) });
     }
+    await this.settings.recorder?.write(tx, vg, {
+      image: { given: request.image, format: info.format, sha256: local.verified?.sha256 ?? null },
+      base: nvr,
+      layer,
+      from: source.layer.name,
+      carryOver: persistence.map(carryOverSummary),
+      gcRemoved: removedBases.map((r) => r.base),
+    });
     return {
       image: {
         given: request.image,

@@ -2,6 +2,7 @@
 // --mount/--umount/--diff (see schema.ts for the rules).
 import * as z from 'zod/mini';
 import { ChangeResultSchema } from './schema.js';
+import { UpdateRecordSchema } from './update-record-schema.js';
 
 const described = <T extends z.ZodMiniType>(schema: T, description: string): T => schema.check(z.describe(description));
 
@@ -49,6 +50,10 @@ export const StatusSchema = z.object({
   lastUpdate: described(
     z.nullable(z.object({ base: z.string(), layer: z.nullable(z.string()), pinned: z.boolean() })),
     'the newest base (what the last update installed) and its first layer; null with one base only',
+  ),
+  lastUpdateRecord: described(
+    z.nullable(UpdateRecordSchema),
+    'the record the update that made the running layer left in it (/var/lib/imgbased/last-update.json); null when there is none or it cannot be read',
   ),
   pool: z.object({
     name: z.string(),

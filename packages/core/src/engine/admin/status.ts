@@ -1,5 +1,6 @@
 import type { OperationContext } from '../../events.js';
 import type { Status } from '../../layout/admin-schema.js';
+import { LAST_UPDATE_RECORD_PATH, type UpdateRecord, UpdateRecordSchema } from '../../layout/update-record-schema.js';
 import { check } from './check.js';
 import { readHostState } from './host-state.js';
 import type { AdminParts } from './parts.js';
@@ -41,6 +42,7 @@ export async function status(parts: AdminParts, context: OperationContext): Prom
       newest && state.layout.bases.length > 1
         ? { base: newest.name, layer: newest.layers[0]?.name ?? null, pinned: newest.pinned }
         : null,
+    lastUpdateRecord: await readUpdateRecord(parts, context),
     pool: {
       name: `${state.layout.vg}/${pool.name}`,
       sizeBytes: pool.sizeBytes,
@@ -51,4 +53,16 @@ export async function status(parts: AdminParts, context: OperationContext): Prom
     health: report.health,
     warnings: report.findings.filter((f) => f.status === 'warn' || f.status === 'fail').map((f) => f.message),
   };
+}
+
+/** The running root's update record; null when absent, unreadable or not a record (an older imgbased's, say). */
+async function readUpdateRecord(parts: AdminParts, context: OperationContext): Promise<UpdateRecord | null> {
+  const text = await parts.files?.readText(LAST_UPDATE_RECORD_PATH, context).catch(() => undefined);
+  if (text === undefined) return null;
+  try {
+    const parsed = UpdateRecordSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
 }
