@@ -125,14 +125,17 @@ function floorOf(a: HyperfineResult, b: HyperfineResult): HyperfineResult {
 
 /** `node 95 (Node's start), entry +110, …`: each phase's median end and what it added to the one before. */
 function phases(lines: readonly string[]): string {
-  const runs = lines.map((l) => JSON.parse(l.slice('imgbase-timing '.length)) as Record<string, number>);
+  const runs = lines.map((l) => JSON.parse(l.slice('imgbase-timing '.length)) as Record<string, number | string>);
   if (runs.length === 0) return 'none printed';
-  const names = Object.keys(runs[0]!);
+  // Numbers are phases' ends; strings are notes (the code cache: accepted, rejected or none).
+  const names = Object.keys(runs[0]!).filter((k) => typeof runs[0]![k] === 'number');
+  const notes = Object.keys(runs[0]!).filter((k) => typeof runs[0]![k] === 'string');
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-  const at = names.map((n) => median(runs.map((r) => r[n] ?? Number.NaN)));
-  return names
-    .map((n, i) => (i === 0 ? `${n} ${at[0]!.toFixed(0)}` : `${n} +${(at[i]! - at[i - 1]!).toFixed(0)}`))
-    .join(', ');
+  const at = names.map((n) => median(runs.map((r) => Number(r[n] ?? Number.NaN))));
+  const ends = names.map((n, i) =>
+    i === 0 ? `${n} ${at[0]!.toFixed(0)}` : `${n} +${(at[i]! - at[i - 1]!).toFixed(0)}`,
+  );
+  return [...ends, ...notes.map((k) => `${k}: ${[...new Set(runs.map((r) => r[k]))].join('/')}`)].join(', ');
 }
 
 function outcome(name: string, baseline: HyperfineResult, subject: HyperfineResult, target: number): Outcome {

@@ -22,6 +22,7 @@ async function run(argv: readonly string[]): Promise<void> {
   const { loadBundle } = require('./code-cache.cjs') as typeof import('./code-cache.js');
   const bundle = loadBundle<typeof import('./main.js')>(path.join(__dirname, 'main.cjs'));
   timer?.mark('bundle');
+  timer?.note('cache', bundle.cache);
   // Plugin modules are imported from here, a module Node loaded itself: in code compiled from a V8
   // code cache, Node 20 loses vm.Script's dynamic import callback ("A dynamic import callback was not
   // specified"), so an import() inside the bundle would fail exactly when the cache is accepted.

@@ -15,16 +15,20 @@ export interface DeltaTrees {
   readonly paths: number;
 }
 
-/** The names of a names listing (`INO TYPE \0 host path \0` each), by path inside the tree. */
-function scanNames(listing: Buffer, prefix: number): Map<string, Name> {
-  const out = new Map<string, Name>();
+/** The names of a names listing (`INO TYPE LINKS \0 host path \0` each), by path inside the tree. */
+function scanNames(listing: Buffer, prefix: number): Map<string, Name & { links: number }> {
+  const out = new Map<string, Name & { links: number }>();
   let pos = 0;
   while (pos < listing.length) {
     const head = listing.indexOf(0, pos);
     const end = listing.indexOf(0, head + 1);
     if (head < 0 || end < 0) break;
-    const [ino, type] = listing.toString('latin1', pos, head).split(' ');
-    out.set(decodePath(listing, head + 1 + prefix, end) || '/', { ino: Number(ino), type: type! });
+    const [ino, type, links] = listing.toString('latin1', pos, head).split(' ');
+    out.set(decodePath(listing, head + 1 + prefix, end) || '/', {
+      ino: Number(ino),
+      type: type!,
+      links: Number(links),
+    });
     pos = end + 1;
   }
   return out;
@@ -82,12 +86,13 @@ export async function deltaTrees(
     const inside = [...(await subtree(trees.oldBase, inBase)), ...(await subtree(trees.oldLayer, inLayer))];
     for (const [p] of inside) paths.add(p);
     // A file moved with its directory is carried whole, and with it its other names (hard links) elsewhere.
-    const files = new Set(inside.filter(([, n]) => n.type !== 'd').map(([, n]) => n.ino));
-    for (const name of [volumes.oldBase, volumes.oldLayer]) {
-      const others = await named(name, files);
-      if (typeof others === 'string') return others;
-      for (const [p] of others) paths.add(p);
-    }
+    const files = new Set(inside.filter(([, n]) => n.type !== 'd' && n.links > 1).map(([, n]) => n.ino));
+    if (files.size > 0)
+      for (const name of [volumes.oldBase, volumes.oldLayer]) {
+        const others = await named(name, files);
+        if (typeof others === 'string') return others;
+        for (const [p] of others) paths.add(p);
+      }
   }
   const isRoot = (p: string) => roots.includes(p);
   for (const p of [...paths]) {

@@ -83,7 +83,7 @@ export async function listNames(
     if ((await lstat(start).catch(() => undefined)) !== undefined) starts.push(start);
   }
   if (starts.length === 0) return Buffer.alloc(0);
-  return findListing(runner, [...starts, '-xdev'], '%i %y\\0%p\\0', context);
+  return findListing(runner, [...starts, '-xdev'], '%i %y %n\\0%p\\0', context);
 }
 
 /**
