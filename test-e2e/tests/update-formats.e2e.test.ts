@@ -28,6 +28,7 @@ const CHECK_LAYER = `check() {
   echo "CHECK $1 alice: $(grep -c '^alice:' /mnt/l/etc/passwd /mnt/l/etc/shadow /mnt/l/etc/group /mnt/l/etc/gshadow | tr '\\n' ' ')"
   echo "CHECK $1 vendoruser: $(grep -c '^vendoruser:' /mnt/l/etc/passwd)"
   echo "CHECK $1 kernel: $(ls /mnt/l/boot | tr '\\n' ' ')"
+  echo "CHECK $1 record: $(tr -d '\\n' < /mnt/l/var/lib/imgbased/last-update.json)"
   umount /mnt/l
 }`;
 
@@ -131,6 +132,16 @@ ${CLOSE}`,
         kernel: expect.stringContaining('vmlinuz-'),
       });
       expect(checks(out, layer).motd, layer).toMatch(/^vendor motd of Node-/);
+      // The update's record, for imgbase status once the layer runs.
+      expect(JSON.parse(checks(out, layer).record!), layer).toMatchObject({
+        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        base: layer.slice(0, -2),
+        layer,
+        from: 'Base-1-0+1',
+        image: { given: expect.stringContaining('/'), sha256: null },
+        carryOver: [{ plugin: 'tar-diff', copied: expect.any(Number), merged: 4, deleted: 1, conflicts: 0 }],
+        gcRemoved: [],
+      });
     }
 
     // The new layer boots, and says so itself.
