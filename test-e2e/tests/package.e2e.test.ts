@@ -94,7 +94,7 @@ describe('the .deb installed on a host without the checkout', () => {
         /* 13 */ [IMGBASE, 'layout', '--layers', '--json'],
         /* 14 */ ['systemctl', 'show', '-p', 'ActiveState,ExecMainStatus,FragmentPath', 'imgbased.service'],
         /* 15 */ sh(
-          `dpkg-query -W -f '\${Status}' imgbased; echo; getent group imgbased; findmnt -n -o FSTYPE ${repoRoot}; ls -A ${repoRoot} | wc -l`,
+          `dpkg-query -W -f '\${Status}' imgbased; echo; getent group imgbased; stat -f -c %T ${repoRoot}; ls -A ${repoRoot} | wc -l`,
         ),
       ]);
       for (const i of [0, 1, 2, 3, 4, 5, 7, 9, 10, 11, 12, 13, 14, 15])
