@@ -1,4 +1,11 @@
-import { type CommandRunner, emit, type OperationContext, type PersistenceTrees, volumePath } from '@imgbased/core';
+import {
+  CancelledError,
+  type CommandRunner,
+  emit,
+  type OperationContext,
+  type PersistenceTrees,
+  volumePath,
+} from '@imgbased/core';
 import { decodePath } from '@imgbased/system';
 import { changedInodes } from './ext4-inodes.js';
 import { type Name, namesOfInodes } from './ext4-names.js';
@@ -132,7 +139,12 @@ export async function listTrees(
 ): Promise<{ base: RecordTree; layer: RecordTree; next: RecordTree | Promise<RecordTree> }> {
   if (trees.volumes !== undefined) {
     emit(context, { type: 'step', step: 'persistence.delta', message: 'Asking the thin pool what the admin changed' });
-    const delta = await deltaTrees(runner, trees, roots, excluded, context);
+    // Whatever goes wrong on the way (a name find cannot report, a device that cannot be read), the
+    // whole trees still give the answer; only a cancellation stops.
+    const delta = await deltaTrees(runner, trees, roots, excluded, context).catch((error: unknown) => {
+      if (error instanceof CancelledError || context?.signal?.aborted) throw error;
+      return `the delta failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+    });
     if (typeof delta !== 'string') {
       emit(context, {
         type: 'step',

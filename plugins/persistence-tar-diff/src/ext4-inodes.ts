@@ -40,7 +40,9 @@ export async function changedInodes(base: string, layer: string, ranges: ByteRan
         const from = Math.max(start, ranges[k]![0]);
         const to = Math.min(end, ranges[k]![1]);
         const first = Math.floor((from - start) / ga.inodeSize);
-        const last = Math.min(Math.ceil((to - start) / ga.inodeSize), ga.inodesPerGroup);
+        // Inodes never used on either side (the lazily zeroed end of the table) are no change.
+        const used = ga.inodesPerGroup - Math.min(ga.groups[group]!.unused, gb.groups[group]!.unused);
+        const last = Math.min(Math.ceil((to - start) / ga.inodeSize), used);
         await compareInodes(a, b, start, first, last, ga.inodeSize, (slot) =>
           changed.add(group * ga.inodesPerGroup + slot + 1),
         );

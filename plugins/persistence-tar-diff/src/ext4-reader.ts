@@ -11,6 +11,11 @@ export interface Ext4Group {
   readonly inodeBitmap: number;
   /** INODE_UNINIT: no inode of the group was ever used (its table and bitmap may be garbage). */
   readonly uninit: boolean;
+  /**
+   * How many inodes at the end of the group's table were never used (bg_itable_unused; 0 when the file
+   * system keeps no such count): ext4 allocates below it, and zeroes it lazily after mounting.
+   */
+  readonly unused: number;
 }
 
 export interface Ext4Geometry {
@@ -25,6 +30,8 @@ export interface Ext4Geometry {
 const EXT4_MAGIC = 0xef53;
 const INCOMPAT_META_BG = 0x10;
 const INCOMPAT_64BIT = 0x80;
+const RO_COMPAT_GDT_CSUM = 0x10;
+const RO_COMPAT_METADATA_CSUM = 0x400;
 const EXTENTS_FL = 0x80000;
 const INLINE_DATA_FL = 0x10000000;
 export const S_IFMT = 0xf000;
@@ -58,6 +65,8 @@ export async function geometryOf(file: FileHandle): Promise<Ext4Geometry | strin
   const inodeSize = dynamic ? sb.readUInt16LE(88) : 128;
   const firstIno = dynamic ? sb.readUInt32LE(0x54) : 11;
   const wide = (incompat & INCOMPAT_64BIT) !== 0;
+  // The group descriptors' unused-inode counts mean something only with uninit_bg or metadata_csum.
+  const checksummed = (sb.readUInt32LE(100) & (RO_COMPAT_GDT_CSUM | RO_COMPAT_METADATA_CSUM)) !== 0;
   const blocks = sb.readUInt32LE(4) + (wide ? sb.readUInt32LE(0x150) * 2 ** 32 : 0);
   const descSize = wide ? sb.readUInt16LE(0xfe) : 32;
   const count = Math.ceil((blocks - firstDataBlock) / blocksPerGroup);
@@ -72,6 +81,9 @@ export async function geometryOf(file: FileHandle): Promise<Ext4Geometry | strin
       inodeBitmap: table.readUInt32LE(d + 4) + high(d, 0x24),
       inodeTable: table.readUInt32LE(d + 8) + high(d, 0x28),
       uninit: (table.readUInt16LE(d + 0x12) & 1) !== 0,
+      unused: checksummed
+        ? table.readUInt16LE(d + 0x1c) + (descSize >= 64 ? table.readUInt16LE(d + 0x32) * 2 ** 16 : 0)
+        : 0,
     });
   }
   return { blockSize, firstIno, inodesPerGroup, inodeSize, groups };

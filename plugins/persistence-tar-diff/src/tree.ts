@@ -1,8 +1,7 @@
-import { lstatSync } from 'node:fs';
 import { lstat, mkdtemp, readFile, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CommandRunner, OperationContext } from '@imgbased/core';
+import { CommandFailedError, type CommandRunner, type OperationContext } from '@imgbased/core';
 import { QUICK, RecordTree, SNAPSHOT } from './record-tree.js';
 
 export * from './file-reads.js';
@@ -51,16 +50,11 @@ export async function listPaths(
   subtrees: readonly string[] = [],
 ): Promise<RecordTree> {
   const format = `${QUICK}\\0%l\\0${snapshot ? `${SNAPSHOT}\\0` : ''}%p\\0`;
-  const starts: string[] = [];
-  // (lstat without a round trip through the thread pool each: thousands of paths, none of them large.)
-  for (const p of paths) {
-    const start = p === '/' ? dir : join(dir, p);
-    if (lstatSync(start, { throwIfNoEntry: false }) !== undefined) starts.push(start);
-  }
+  const starts = paths.map((p) => (p === '/' ? dir : join(dir, p)));
   const parts: Buffer[] = [];
-  // In batches: an argument list has its limits.
+  // In batches (an argument list has its limits); find looks each up itself, those missing it reports.
   for (let i = 0; i < starts.length; i += 4096)
-    parts.push(await findListing(runner, [...starts.slice(i, i + 4096), '-maxdepth', '0'], format, context));
+    parts.push(await findListing(runner, [...starts.slice(i, i + 4096), '-maxdepth', '0'], format, context, true));
   const below = subtrees.map((p) => join(dir, p));
   for (let i = 0; i < below.length; i += 4096)
     parts.push(await findListing(runner, [...below.slice(i, i + 4096), '-mindepth', '1', '-xdev'], format, context));
@@ -97,11 +91,19 @@ async function findListing(
   args: readonly string[],
   format: string,
   context?: OperationContext,
+  missingIsFine = false,
 ): Promise<Buffer> {
   const scratch = await mkdtemp(join(await listingDirectory(), 'imgbased-tar-diff-'));
   try {
     const listing = join(scratch, 'listing');
-    await runner.run({ argv: ['find', ...args, '-fprintf', listing, format], mutates: false }, context);
+    const argv = ['find', ...args, '-fprintf', listing, format];
+    const run = await runner.run({ argv, mutates: false, okExitCodes: missingIsFine ? [0, 1] : [0] }, context);
+    // Exit 1 for start points that do not exist is what was asked for; for anything else, not.
+    if (
+      run.exitCode !== 0 &&
+      !run.stderr.split('\n').every((l) => l === '' || l.endsWith(': No such file or directory'))
+    )
+      throw new CommandFailedError(argv, run.exitCode, run.stderr);
     return await readFile(listing);
   } finally {
     await rm(scratch, { recursive: true, force: true });
