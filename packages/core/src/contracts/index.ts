@@ -7,6 +7,6 @@ export * from './host-admin.js';
 export * from './image.js';
 export * from './persistence.js';
 export * from './plugin.js';
-export * from './volume-manager.js';
 export * from './trial-bootloader.js';
 export * from './trial-checks.js';
+export * from './volume-manager.js';
