@@ -21,9 +21,10 @@ const TYPE_OF_MODE: Record<number, string> = {
 
 /**
  * Every name (path inside the file system) of each inode of `inodes` that is in use on `device`, read
- * from ext4's own structures without walking the tree: ext4 has no parent pointers for files, but it
- * places a file's inode in its directory's block group, so the directories of the groups that hold the
- * inodes are read first, then the other groups only while names are missing. An inode has as many names
+ * from ext4's own structures without walking the tree: a directory's name is in its parent (`..`);
+ * ext4 has no parent pointers for files, but it places a file's inode in its directory's block group,
+ * so the directories of the groups that hold the inodes are read first, then the other groups only
+ * while names are missing. An inode has as many names
  * as its link count (a directory one): when they are all found the search stops; a name never found is
  * a reason (then the whole trees are compared), never a guess.
  */
@@ -69,6 +70,16 @@ export async function namesOfInodes(device: string, inodes: Iterable<number>): P
     };
     // Where each wanted inode's names are: (directory, name) pairs.
     const places = new Map<number, { dir: number; name: Buffer }[]>();
+    // A directory names its parent (`..`): its one name is found there, whichever group that is in
+    // (ext4 spreads directories over the groups; their files it keeps near them).
+    for (const [ino, w] of wanted) {
+      if (w.type !== 'd') continue;
+      const parent = (await entriesOf(ino)).find((e) => e.name.length === 2 && e.name.toString() === '..');
+      const own = parent && (await entriesOf(parent.ino)).find((e) => e.ino === ino && !isDot(e.name));
+      if (parent === undefined || own === undefined) continue; // left to the search below
+      places.set(ino, [{ dir: parent.ino, name: own.name }]);
+      w.left = 0;
+    }
     let missing = [...wanted.values()].reduce((n, w) => n + w.left, 0);
     const scanGroup = async (group: number) => {
       const g = geometry.groups[group]!;
@@ -90,9 +101,11 @@ export async function namesOfInodes(device: string, inodes: Iterable<number>): P
         if (failed !== undefined) throw new Ext4Unreadable(failed);
       }
     };
-    for (const group of first) if (missing > 0) await scanGroup(group);
+    // The groups of the files still unnamed first (their directories are most likely there).
+    const near = [...new Set([...wanted].filter(([, w]) => w.left > 0).map(([ino]) => Math.floor((ino - 1) / ipg)))];
+    for (const group of near.sort((a, b) => a - b)) if (missing > 0) await scanGroup(group);
     for (let group = 0; group < geometry.groups.length && missing > 0; group++)
-      if (!first.includes(group)) await scanGroup(group);
+      if (!near.includes(group)) await scanGroup(group);
     if (missing > 0) return `${device}: ${missing} names of changed inodes were not found in any directory`;
 
     // Directories' paths, up through their `..` entries (each directory has one name).
