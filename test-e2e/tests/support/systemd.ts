@@ -25,7 +25,8 @@ export const INSTALL = [
   `mkdir -p ${SHIM_DIR}/bin && printf '#!/bin/sh\\n[ -e ${SHIM_DIR}/slow ] && touch ${SHIM_DIR}/in-tune2fs && sleep 120 >/dev/null 2>&1\\nexec /sbin/tune2fs "$@"\\n' > ${SHIM_DIR}/bin/tune2fs && chmod +x ${SHIM_DIR}/bin/tune2fs`,
   `install -m 0644 ${UNITS}/${SERVICE} ${UNITS}/${SOCKET} /etc/systemd/system/`,
   `mkdir -p /etc/systemd/system/${SERVICE}.d`,
-  `printf '[Service]\\nExecStart=\\nExecStart=${DAEMON}\\nEnvironment=PATH=${SHIM_PATH}\\nReadWritePaths=${SHIM_DIR}\\n' > /etc/systemd/system/${SERVICE}.d/checkout.conf`,
+  // A checkout under /tmp (CI clones anywhere) is hidden by the unit's private /tmp: bind it back in.
+  `printf '[Service]\\nExecStart=\\nExecStart=${DAEMON}\\nEnvironment=PATH=${SHIM_PATH}\\nReadWritePaths=${SHIM_DIR}\\nBindReadOnlyPaths=${repoRoot}\\n' > /etc/systemd/system/${SERVICE}.d/checkout.conf`,
   `install -m 0644 ${UNITS}/imgbased.sysusers.conf /usr/lib/sysusers.d/imgbased.conf`,
   // What a package's scripts do: make the group, load the units, enable and start the socket.
   'systemd-sysusers imgbased.conf',
