@@ -56,6 +56,5 @@ export function itRefusesBadBootConfigurations<Settings>(
       });
     }
     expect(wrong).toEqual([]);
-    console.log(`bad input: boot-configurations (${name}): ${cases.length} cases`);
   }, 120_000);
 }
