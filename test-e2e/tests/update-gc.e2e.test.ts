@@ -6,13 +6,33 @@
 // layer, entry and /boot files; the third keeps the running layer's base and a pinned one.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../src/index.ts';
 import { IMGBASE, inVm } from './support/boot-scenario.ts';
 import { buildUpdateImage, CLOSE, FINGERPRINT, prepareUpdateDisk } from './support/update-scenario.ts';
+
+/** The system's directories and the checkout's top one (/work here, anywhere in CI), bound into the chroot. */
+const BOUND_INTO_LAYER = [
+  ...new Set([
+    'usr',
+    'bin',
+    'sbin',
+    'lib',
+    'lib64',
+    'etc',
+    'dev',
+    'proc',
+    'sys',
+    'run',
+    'tmp',
+    'boot',
+    repoRoot.split('/')[1],
+  ]),
+].join(' ');
 
 /** `enter LAYER`: mounts LAYER with the host's tree bound over it; `onlayer CMD…` runs there; `leave`. */
 const RUN_FROM_LAYER = `enter() {
   mkdir -p /mnt/run && mount /dev/onn/$1 /mnt/run
-  for d in usr bin sbin lib lib64 etc dev proc sys run tmp boot work; do
+  for d in ${BOUND_INTO_LAYER}; do
     [ -e /$d ] || continue
     mkdir -p /mnt/run/$d
     mount --rbind /$d /mnt/run/$d
