@@ -6,7 +6,8 @@
 //
 // The image: a 1 GiB ext4 file system, about 60 % used (20,000 small files and 24 files of 15 MiB, text-like
 // data that compresses about 4:3), and a squashfs (gzip) of the same tree.
-// - ext4: install (e2image -ra of the used blocks, e2fsck -f, resize2fs) vs `cp --sparse=always IMAGE DEVICE`.
+// - ext4: install (dumpe2fs for the blocks in use, their copy in 4 MiB chunks; no resize onto a device of the
+//   image's size) vs `cp --sparse=always IMAGE DEVICE`. The phases are each tool's time, the rest is the copy.
 // - squashfs: install (mkfs.ext4 -E discard, mount, unsquashfs, umount) vs `unsquashfs` into an ext4 already
 //   made and mounted on the same kind of device (its mkfs and mount are not timed: the install's are).
 // Every run starts with the page cache dropped and ends when its writes reached the device (sync).
@@ -24,9 +25,40 @@ const sh = (argv: string[]) => execFileSync(argv[0]!, argv.slice(1), { encoding:
 const loops: string[] = [];
 const mounts: string[] = [];
 
+interface InstallEvent {
+  type: string;
+  argv?: readonly string[];
+  durationMs?: number;
+  step?: string;
+}
 interface Installer {
   inspect(path: string): Promise<{ dataBytes: number; minimumDeviceBytes: number; format: string }>;
-  install(image: unknown, device: string): Promise<void>;
+  install(image: unknown, device: string, context?: { report: (event: InstallEvent) => void }): Promise<void>;
+}
+
+/** Per install kind, per phase (a tool by name, `copy` for the rest, `sync` for the final flush): ms per run. */
+const phases: Record<string, Record<string, number[]>> = {};
+
+/** Runs an install, noting how long each tool it ran took; the rest of the time is the copy in Node. */
+async function installWithPhases(name: string, installer: Installer, image: unknown, device: string): Promise<void> {
+  const tools: Record<string, number> = {};
+  const started = performance.now();
+  await installer.install(image, device, {
+    report(event) {
+      if (event.type !== 'command-done' || event.argv === undefined || event.durationMs === undefined) return;
+      const tool = path.basename(event.argv[0]!);
+      tools[tool] = (tools[tool] ?? 0) + event.durationMs;
+    },
+  });
+  const total = performance.now() - started;
+  const toolsMs = Object.values(tools).reduce((a, b) => a + b, 0);
+  const syncStarted = performance.now();
+  sh(['sync']);
+  tools.sync = performance.now() - syncStarted;
+  tools['node (not in a tool)'] = Math.max(0, total - toolsMs);
+  const mine = phases[name] ?? {};
+  phases[name] = mine;
+  for (const [tool, ms] of Object.entries(tools)) mine[tool] = [...(mine[tool] ?? []), ms];
 }
 
 /** OsImageInstaller with the real runner and ext4 driver, bundled from source. */
@@ -183,9 +215,9 @@ async function main(rounds: number): Promise<void> {
       return ms;
     };
     const runs = {
-      ext4: (device: string) => installer.install(ext4Info, device),
+      ext4: (device: string) => installWithPhases('ext4', installer, ext4Info, device),
       cp: (device: string) => void sh(['cp', '--sparse=always', images.ext4, device]),
-      squashfs: (device: string) => installer.install(squashfsInfo, device),
+      squashfs: (device: string) => installWithPhases('squashfs', installer, squashfsInfo, device),
       unsquashfs: () => void sh(['unsquashfs', '-no-progress', '-force', '-dest', mnt, images.squashfs]),
     };
     const madeAndMounted = (device: string) => {
@@ -233,13 +265,17 @@ async function main(rounds: number): Promise<void> {
     console.log(
       `  inspect (not in the ratios): ext4 ${ms(inspectExt4Ms)} (dumpe2fs, e2fsck -f -n, debugfs), squashfs ${ms(inspectSquashfsMs)} (unsquashfs -s, -lln, -cat)`,
     );
+    for (const [name, byTool] of Object.entries(phases)) {
+      const parts = Object.entries(byTool).map(([tool, xs]) => `${tool} ${ms(median(xs))}`);
+      console.log(`  ${name} install phases (median of each, sync = the flush after it): ${parts.join(', ')}`);
+    }
     const load = loadavg().map((l) => Number(l.toFixed(2)));
     console.log(`  load average (1, 5, 15 min) after: ${load.join(', ')}`);
     const resultsDir = path.join(repoRoot, 'bench/results');
     await mkdir(resultsDir, { recursive: true });
     await writeFile(
       path.join(resultsDir, `image-install-${new Date().toISOString().replaceAll(':', '-')}.json`),
-      `${JSON.stringify({ rounds, usedPercent: images.usedPercent, ext4Ratio, squashfsRatio, inspectExt4Ms, inspectSquashfsMs, times, cpu, load }, null, 2)}\n`,
+      `${JSON.stringify({ rounds, usedPercent: images.usedPercent, ext4Ratio, squashfsRatio, inspectExt4Ms, inspectSquashfsMs, times, phases, cpu, load }, null, 2)}\n`,
     );
   } finally {
     for (const dir of [...mounts].reverse()) {

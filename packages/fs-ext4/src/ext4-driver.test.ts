@@ -1,13 +1,7 @@
 import { existsSync, rmdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname } from 'node:path';
-import {
-  CommandFailedError,
-  type EngineEvent,
-  ImageInvalidError,
-  type OperationContext,
-  SizeInvalidError,
-} from '@imgbased/core';
+import { CommandFailedError, type EngineEvent, type OperationContext, SizeInvalidError } from '@imgbased/core';
 import { ScriptedRunner } from '@imgbased/core/testing';
 import { describe, expect, it } from 'vitest';
 import { Ext4Driver, parseBlkidExport } from './ext4-driver.js';
@@ -16,10 +10,6 @@ function recorder(): { events: EngineEvent[]; context: OperationContext } {
   const events: EngineEvent[] = [];
   return { events, context: { report: (event) => events.push(event) } };
 }
-
-const dumpe2fs = (blocks: number) => ({
-  stdout: `Filesystem volume name:   <none>\nBlock count:              ${blocks}\nBlock size:               4096\nReserved block count:     100\n`,
-});
 
 describe('Ext4Driver.probe', () => {
   it('reads TYPE, UUID and LABEL with blkid -p, unescaping values', async () => {
@@ -113,45 +103,6 @@ describe('Ext4Driver.resize', () => {
     for (const size of [0, -4096, 1.5, 512, Number.NaN]) {
       await expect(driver.resize('/dev/vg/lv', size)).rejects.toBeInstanceOf(SizeInvalidError);
     }
-  });
-});
-
-describe('Ext4Driver.writeImage', () => {
-  it('checks the image fits, copies the blocks in use with e2image, then grows the file system', async () => {
-    const runner = new ScriptedRunner({ strict: true })
-      .on(['dumpe2fs'], dumpe2fs(262144))
-      .on(['blockdev'], { stdout: `${2 * 1024 ** 3}\n` })
-      .on(['e2image'], {})
-      .on(['e2fsck'], {})
-      .on(['resize2fs'], {});
-    await new Ext4Driver(runner).writeImage('/var/tmp/base.img', '/dev/vg/base');
-    expect(runner.calls).toEqual([
-      { argv: ['dumpe2fs', '-h', '/var/tmp/base.img'], mutates: false },
-      { argv: ['blockdev', '--getsize64', '/dev/vg/base'], mutates: false },
-      { argv: ['e2image', '-ra', '/var/tmp/base.img', '/dev/vg/base'], mutates: true },
-      { argv: ['e2fsck', '-f', '-y', '/dev/vg/base'], mutates: true, okExitCodes: [0, 1] },
-      { argv: ['resize2fs', '/dev/vg/base'], mutates: true },
-    ]);
-  });
-
-  it('refuses an image whose file system is larger than the device', async () => {
-    const runner = new ScriptedRunner({ strict: true })
-      .on(['dumpe2fs'], dumpe2fs(262145))
-      .on(['blockdev'], { stdout: `${1024 ** 3}\n` });
-    const error = await new Ext4Driver(runner).writeImage('/x.img', '/dev/vg/base').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ImageInvalidError);
-    expect((error as Error).message).toContain('is larger than /dev/vg/base');
-    expect(runner.commandLines).not.toContain('e2image -ra /x.img /dev/vg/base');
-  });
-
-  it('in a dry run, plans the copy without looking at a device that may not exist yet', async () => {
-    const runner = new ScriptedRunner({ strict: true });
-    await new Ext4Driver(runner).writeImage('/x.img', '/dev/vg/base', { dryRun: true });
-    expect(runner.commandLines).toEqual([
-      'e2image -ra /x.img /dev/vg/base',
-      'e2fsck -f -y /dev/vg/base',
-      'resize2fs /dev/vg/base',
-    ]);
   });
 });
 
