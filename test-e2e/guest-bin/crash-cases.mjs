@@ -1,9 +1,11 @@
 // Runs inside the test VM: the crash table. For every verb of the plan: run it once with a step trace
-// (IMGBASED_FAILPOINT_TRACE) to learn its steps, then once per step killed right after it
-// (IMGBASED_FAILPOINT=*:<n>, SIGKILL from inside the process), each on a fresh copy of a golden disk
-// image (a loop device; /boot its first partition); after the kill, the next command (the same verb
-// again) and the invariants (crash-check.mjs). Then the worst step again, its disk written to the
-// verb's output disk for a real boot on the host. Prints one JSON document.
+// (IMGBASED_FAILPOINT_TRACE) to learn its steps, then once per step (or per sampled step, a row's
+// `sample`) killed right after it (IMGBASED_FAILPOINT=*:<n>, SIGKILL from inside the process), each on
+// a fresh case of a golden disk (a loop device; /boot its first partition): a copy of a sparse image
+// file, or a device-mapper snapshot of a whole disk. After the kill, the row's next command (the same
+// verb again unless the row names one) and the invariants (crash-check.mjs). Then the worst step
+// again, its disk written to the verb's output disk for a real boot on the host. Prints one JSON
+// document.
 // Usage: node crash-cases.mjs PLAN.json
 import { existsSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { bootableNow, run, sh, violations } from './crash-check.mjs';
@@ -11,14 +13,28 @@ import { bootableNow, run, sh, violations } from './crash-check.mjs';
 const plan = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const { imgbase, goldens } = plan;
 const CASE = '/tmp/crash-case.img';
+const COW = '/tmp/crash-case.cow';
+const SNAPSHOT = 'crash-case';
 const log = (line) => writeSync(2, `crash-cases: ${line}\n`);
 let loop;
+let cowLoop;
 
-/** A fresh copy of `golden` on a loop device, the VG active, its first partition on /boot. */
+/** A fresh case of `golden` on a loop device, its imgbased.conf in place, the VG active, /boot mounted. */
 function attach(golden) {
-  sh(`cp --sparse=always ${golden} ${CASE}`);
-  loop = sh(`losetup -P -f --show ${CASE}`).trim();
+  if (golden.file !== undefined) {
+    sh(`cp --sparse=always ${golden.file} ${CASE}`);
+    loop = sh(`losetup -P -f --show ${CASE}`).trim();
+  } else {
+    // Copy-on-write over the read-only golden disk: nothing of its 8 GiB is copied.
+    sh(`rm -f ${COW} && truncate -s 4G ${COW}`);
+    cowLoop = sh(`losetup -f --show ${COW}`).trim();
+    const sectors = sh(`blockdev --getsz ${golden.device}`).trim();
+    sh(`dmsetup create ${SNAPSHOT} --table "0 ${sectors} snapshot ${golden.device} ${cowLoop} N 8"`);
+    loop = sh(`losetup -P -f --show /dev/mapper/${SNAPSHOT}`).trim();
+  }
+  writeFileSync('/etc/imgbased.conf', golden.config);
   sh(`lvm vgchange -ay onn >/dev/null && mount ${loop}p1 /boot`);
+  if (golden.open !== undefined) sh(golden.open);
 }
 
 /** Unmounts everything on it (what a kill left too), deactivates the VG, detaches the loop device. */
@@ -28,7 +44,29 @@ function detach() {
   const off = run(['lvm', 'vgchange', '-an', 'onn']);
   if (off.status !== 0) log(`vgchange -an: ${off.stderr}`);
   run(['losetup', '-d', loop]);
+  if (cowLoop !== undefined) {
+    const removed = run(['dmsetup', 'remove', '--retry', SNAPSHOT]);
+    if (removed.status !== 0) log(`dmsetup remove: ${removed.stderr}`);
+    run(['losetup', '-d', cowLoop]);
+    rmSync(COW, { force: true });
+    cowLoop = undefined;
+  }
   rmSync('/run/imgbased', { recursive: true, force: true });
+}
+
+/**
+ * The steps a row kills at: all, or with `sample: 'kinds'` the first step of each name (each command,
+ * each file step), every boot file write's staged file and rename (each write: a new entry, a
+ * default switch, a removal), and the last step.
+ */
+function pickSteps(steps, sample) {
+  if (sample !== 'kinds') return steps;
+  const seen = new Set();
+  return steps.filter((step, i) => {
+    const first = !seen.has(step.name);
+    seen.add(step.name);
+    return first || step.name === 'boot.writeNew' || step.name === 'boot.rename' || i === steps.length - 1;
+  });
 }
 
 function imgbaseRun(args, env = {}) {
@@ -67,7 +105,7 @@ function killCase(verb, golden, n) {
   lap();
   const atKill = { bootable: bootableNow(), damage: violations() };
   lap();
-  const next = imgbaseRun([...verb.argv, '--json']);
+  const next = imgbaseRun([...(verb.next ?? verb.argv), '--json']);
   lap();
   let nextCode = null;
   try {
@@ -107,7 +145,9 @@ for (const verb of plan.verbs) {
   const traced = traceSteps(verb, golden);
   log(`${verb.name}: ${traced.steps.length} steps (exit ${traced.exit}, ${traced.durationMs} ms)`);
   const cells = [];
-  for (const step of traced.steps) {
+  const picked = pickSteps(traced.steps, verb.sample);
+  if (picked.length < traced.steps.length) log(`${verb.name}: killing at ${picked.map((s) => s.n).join(' ')}`);
+  for (const step of picked) {
     const cell = { ...step, ...killCase(verb, golden, step.n) };
     log(`${verb.name} step ${step.n} ${step.name}: ${cell.after.length === 0 ? 'held' : cell.after.join('; ')}`);
     cells.push(cell);
@@ -115,6 +155,6 @@ for (const verb of plan.verbs) {
   // The worst step: the one whose kill left the most to repair (the later one on a tie).
   const worst = cells.reduce((w, c) => (w === undefined || c.damage.length >= w.damage.length ? c : w), undefined);
   if (worst && plan.outDisks[verb.name]) saveWorst(verb, golden, worst.n, plan.outDisks[verb.name]);
-  results.push({ verb: verb.name, full: traced, cells, worst: worst?.n ?? null });
+  results.push({ verb: verb.name, full: traced, cells, worst: worst?.n ?? null, next: verb.next });
 }
 process.stdout.write(`${JSON.stringify(results)}\n`);

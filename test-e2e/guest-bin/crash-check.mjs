@@ -1,8 +1,9 @@
-// Runs inside the test VM: reads the host state with the real tools (lvs, the extlinux.conf text, the
-// files on /boot, findmnt, the lock directory) and lists every way it breaks imgbased's invariants.
-// Independent of imgbased's own code: nothing here imports it.
+// Runs inside the test VM: reads the host state with the real tools (lvs, the extlinux.conf text or
+// grub's files, the files on /boot, findmnt, the lock directory) and lists every way it breaks
+// imgbased's invariants. Independent of imgbased's own code: nothing here imports it.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { grubConf } from './crash-grub.mjs';
 
 export function run(argv, env = {}) {
   const [program, ...args] = argv;
@@ -59,6 +60,17 @@ export function extlinuxConf(path = '/boot/extlinux/extlinux.conf') {
   return { defaultLabel, blocks };
 }
 
+/**
+ * The bootloader's configuration on /boot: grub's when it has one, else extlinux's. `nextLabel`: grub's
+ * one-shot (next_entry). A label names an entry by its label (id) or, on grub, its title.
+ */
+export function bootConf() {
+  return grubConf() ?? extlinuxConf();
+}
+
+const named = (conf, label) =>
+  conf.blocks.find((b) => b.label === label || (b.title !== undefined && b.title === label));
+
 /** Names under `dir`, recursively, relative to it. */
 function walk(dir, prefix = '') {
   const names = [];
@@ -80,14 +92,21 @@ export function committedLayers(state = volumes()) {
   );
 }
 
-/** What a reboot now would boot: broken when the default names no entry, or a layer not committed. */
+/**
+ * What a reboot now would boot: broken when the entry it picks (the one-shot, else the default, else
+ * grub's first) is absent, or boots a layer not committed, or its kernel is missing.
+ */
 export function bootableNow() {
-  const conf = extlinuxConf();
+  const conf = bootConf();
   const committed = committedLayers();
-  const entry = conf.blocks.find((b) => b.label === conf.defaultLabel);
-  if (!entry) return conf.blocks.length === 0 ? 'no entries' : `DEFAULT ${conf.defaultLabel} names no entry`;
-  if (entry.bootId !== undefined && !committed.has(entry.bootId)) return `DEFAULT boots ${entry.bootId}, not committed`;
-  if (!existsSync(`/boot${entry.kernel}`)) return `DEFAULT's kernel ${entry.kernel} is missing`;
+  if (conf.blocks.length === 0) return 'no entries';
+  const label = conf.nextLabel ?? conf.defaultLabel;
+  // grub with neither variable boots its first entry.
+  const entry = 'nextLabel' in conf && label === undefined ? conf.blocks[0] : named(conf, label);
+  if (!entry) return `${conf.nextLabel !== undefined ? 'next_entry' : 'DEFAULT'} ${label} names no entry`;
+  if (entry.bootId !== undefined && !committed.has(entry.bootId))
+    return `the next boot boots ${entry.bootId}, not committed`;
+  if (!existsSync(`/boot${entry.kernel}`)) return `the next boot's kernel ${entry.kernel} is missing`;
   return undefined;
 }
 
@@ -98,7 +117,7 @@ export function violations({ lockDir = '/run/imgbased' } = {}) {
   const committed = committedLayers(state);
   for (const v of state.lvs.filter((l) => l.tags.includes('imgbased:pending'))) found.push(`pending volume ${v.name}`);
   if (state.vgTags.includes('imgbased:pending')) found.push('volume group still pending (layout --init unfinished)');
-  const conf = extlinuxConf();
+  const conf = bootConf();
   const seen = new Map();
   for (const block of conf.blocks) {
     seen.set(block.label, (seen.get(block.label) ?? 0) + 1);
@@ -111,8 +130,12 @@ export function violations({ lockDir = '/run/imgbased' } = {}) {
   for (const [label, count] of seen) if (count > 1) found.push(`${count} entries labelled ${label}`);
   const ids = conf.blocks.map((b) => b.bootId).filter(Boolean);
   for (const id of new Set(ids)) if (ids.filter((i) => i === id).length > 1) found.push(`several entries boot ${id}`);
-  if (conf.blocks.length > 0 && !conf.blocks.some((b) => b.label === conf.defaultLabel)) {
-    found.push(`DEFAULT ${conf.defaultLabel} names no entry`);
+  const isGrub = 'nextLabel' in conf;
+  if (conf.blocks.length > 0 && (!isGrub || conf.defaultLabel !== undefined) && !named(conf, conf.defaultLabel)) {
+    found.push(`${isGrub ? 'saved_entry' : 'DEFAULT'} ${conf.defaultLabel} names no entry`);
+  }
+  if (isGrub && conf.nextLabel !== undefined && !named(conf, conf.nextLabel)) {
+    found.push(`next_entry ${conf.nextLabel} names no entry`);
   }
   for (const name of walk('/boot')) {
     if (name.endsWith('.imgbased-new')) found.push(`staging leftover /boot/${name}`);

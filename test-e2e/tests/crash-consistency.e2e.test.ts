@@ -1,15 +1,17 @@
-// Crash consistency, on real LVM thin, a real /boot and extlinux: every changing verb killed (SIGKILL,
-// from a named fail point inside the process) after each step it takes, every command it runs and
-// every file step of a boot write; after each kill the next command, then the invariants, read with
-// the real tools. All cases run in one VM boot (each on a fresh loop copy of a golden disk). Then, per
-// verb, the disk as its worst step's kill left it is booted (SeaBIOS, extlinux): the layer that boots
-// must be the previous one (or the new one, once committed). The table goes to the test output and
-// to test-e2e/.work/crash-table.md.
+// Crash consistency, on real LVM thin, a real /boot and extlinux or grub: every changing verb killed
+// (SIGKILL, from a named fail point inside the process) after each step it takes, every command it
+// runs and every file step of a boot write (update: a sample covering each kind of step, see its row
+// in support/crash-plan.ts); after each kill the row's next command, then the invariants, read with
+// the real tools. All cases run in one VM boot per group (each on a fresh case of a golden disk:
+// support/crash-golden.ts). Then, per verb, the disk as its worst step's kill left it is booted
+// (SeaBIOS, extlinux or grub): the layer that boots must be the previous one (or the new one, once
+// committed). The table goes to the test output and to test-e2e/.work/crash-table-<group>.md.
 import { mkdir, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   bootDisk,
+  buildOriginalHostDisk,
   buildProofInitrd,
   buildThinpHostDisk,
   makeScratchDir,
@@ -17,14 +19,8 @@ import {
   runInVm,
   workDir,
 } from '../src/index.ts';
-import {
-  CRASH_VERBS,
-  type CrashVerb,
-  type CrashVerbResult,
-  cellProblem,
-  goldenScript,
-  renderTable,
-} from './support/crash-plan.ts';
+import { crashGoldens, type GoldenName, goldenScript } from './support/crash-golden.ts';
+import { CRASH_VERBS, type CrashVerb, type CrashVerbResult, cellProblem, renderTable } from './support/crash-plan.ts';
 
 const IMGBASE = path.join(repoRoot, 'apps/cli/bin/imgbase');
 const CASES = path.join(repoRoot, 'test-e2e/guest-bin/crash-cases.mjs');
@@ -33,19 +29,12 @@ const only = process.env.IMGBASED_E2E_CRASH_VERBS?.split(',');
 /** The smallest fixture: the golden copies of it are read whole (zeros too) once per VM. */
 const DISK_BYTES = 2 * 1024 ** 3;
 /**
- * Two VMs at once (one per core), each with its own golden disks, the rows shared by their step
- * counts (layout --init alone has about as many steps as the next three verbs together).
+ * Two VMs at once (one per core), each with the golden disks its rows need, the rows shared by their
+ * time in the VM (layout --init alone takes about as long as base --remove and layer --add together).
  */
 const GROUPS: Record<string, (verb: CrashVerb) => boolean> = {
   a: (v) =>
-    [
-      'layout --init',
-      'boot --set-default',
-      'boot --next',
-      'boot --edit-kernel-args',
-      'rollback',
-      'volume --create',
-    ].includes(v.name),
+    ['layout --init', 'boot --set-default', 'boot --next', 'boot --edit-kernel-args', 'update'].includes(v.name),
   b: (v) => !GROUPS.a!(v),
 };
 
@@ -61,14 +50,20 @@ describe.concurrent('crash consistency: every changing verb killed at every step
         const fixture = await buildThinpHostDisk(path.join(dir, 'host.img'), { sizeBytes: DISK_BYTES });
         const initrd = path.join(dir, 'initrd.img');
         const { kernelVersion, kernel } = await buildProofInitrd(initrd);
+        const needed = new Set<GoldenName | 'update'>(verbs.map((v) => v.golden));
+        if (verbs.some((v) => v.name === 'update')) needed.add('update');
+        const original = needed.has('original')
+          ? await buildOriginalHostDisk(path.join(dir, 'original.img'))
+          : undefined;
+        const guestDisks: string[] = original === undefined ? [] : [original];
+        const deviceOf = (i: number) => `/dev/vd${String.fromCharCode(98 + i)}`;
         const outDisks: Record<string, string> = {};
-        const guestDisks: string[] = [];
         for (const [i, verb] of verbs.entries()) {
           if (verb.bootProof === false) continue;
           const file = path.join(dir, `worst-${i}.img`);
           await writeFile(file, '');
           await truncate(file, DISK_BYTES);
-          outDisks[verb.name] = `/dev/vd${String.fromCharCode(98 + guestDisks.length)}`;
+          outDisks[verb.name] = deviceOf(guestDisks.length);
           guestDisks.push(file);
         }
         const planFile = path.join(dir, 'plan.json');
@@ -76,12 +71,12 @@ describe.concurrent('crash consistency: every changing verb killed at every step
           planFile,
           JSON.stringify({
             imgbase: IMGBASE,
-            goldens: { fresh: '/tmp/golden-fresh.img', 'laid-out': '/tmp/golden-laid-out.img' },
+            goldens: crashGoldens(original === undefined ? undefined : deviceOf(0)),
             outDisks,
             verbs,
           }),
         );
-        const script = `${goldenScript({ imgbase: IMGBASE, kernel, initrd, kernelVersion })}\nexec node ${CASES} ${planFile}`;
+        const script = `${goldenScript({ imgbase: IMGBASE, kernel, initrd, kernelVersion, needed })}\nexec node ${CASES} ${planFile}`;
         const run = await runInVm({
           command: ['sh', '-c', script],
           disks: [{ path: fixture.path }, ...guestDisks.map((p) => ({ path: p }))],
@@ -98,7 +93,7 @@ describe.concurrent('crash consistency: every changing verb killed at every step
         const boots: Record<string, string> = {};
         const booted: Record<string, { bootId: string | undefined; console: string }> = {};
         const queue = verbs.filter((v) => outDisks[v.name] !== undefined);
-        const diskOf = (name: string) => guestDisks[Object.keys(outDisks).indexOf(name)]!;
+        const diskOf = (name: string) => guestDisks[outDisks[name]!.charCodeAt(7) - 98]!;
         await Promise.all(
           [0, 1].map(async () => {
             for (let verb = queue.shift(); verb !== undefined; verb = queue.shift()) {
