@@ -12,7 +12,9 @@ import {
   syncBlsDirectory,
 } from '@imgbased/core';
 import { defaultOf, loaderConfProblem, loaderId, withDefault } from './loader-conf.js';
+import { fieldOf } from './loader-order.js';
 import type { SystemdBootSettings } from './settings.js';
+import { lastingDefault, systemdBootTrial, withSortKey } from './systemd-boot-trial.js';
 
 const LOADER_GUID = '4a67b082-0a4c-41cf-b6c7-440b29bb8c4f';
 const EFIVARS = '/sys/firmware/efi/efivars';
@@ -36,7 +38,7 @@ type SystemdBoot = BootConfiguration<SystemdBootParsed>;
  * systemd-boot: BLS Type #1 entries in `<ESP>/loader/entries/` (or XBOOTLDR), the default in
  * `loader.conf`, one-shot through the loader's EFI variable (`bootctl set-oneshot`), boot counting
  * file names (`+N`, `+L-D`) read, kept across rewrites and given to new entries when
- * `boot_counting_tries` is set.
+ * `boot_counting_tries` is set. Trial boots: systemd-boot-trial.ts.
  */
 export function createSystemdBoot({
   runner,
@@ -98,7 +100,8 @@ export function createSystemdBoot({
       if (problem !== undefined) throw new BootConfigInvalidError(loaderConf, problem);
       return {
         entries: blsFiles.map(blsToBootEntry),
-        defaultId: defaultOf(loader),
+        // A pattern (a running trial) reads as the entry it boots once no trial is counting.
+        defaultId: lastingDefault(loader, blsFiles),
         nextId: await oneShotId(),
         parsed: { blsFiles, loader },
       };
@@ -110,7 +113,9 @@ export function createSystemdBoot({
       const wanted = change.entries.map((entry) => {
         const existing = blsFiles.find((f) => f.id === entry.id);
         const fileName = existing?.fileName ?? blsFileName(entry.id, tries > 0 ? { left: tries, done: 0 } : undefined);
-        return { fileName, text: renderBlsEntry(entry) };
+        // A trial's sort keys stay across rewrites (an update adding a layer while a trial runs).
+        const sortKey = existing === undefined ? undefined : fieldOf(existing, 'sort-key');
+        return { fileName, text: withSortKey(renderBlsEntry(entry), sortKey) };
       });
       let changed = await syncBlsDirectory(files, entries, blsFiles, wanted);
       if (change.defaultId !== undefined && change.defaultId !== before.defaultId) {
@@ -120,10 +125,12 @@ export function createSystemdBoot({
       return { filesReplaced: changed };
     },
     async writeDefault(_location, entryId, before: SystemdBoot) {
-      if (entryId === before.defaultId) return { filesReplaced: 0 };
+      // Compared with loader.conf as written: a trial's pattern reads as the good entry, yet is no plain default.
+      if (entryId === defaultOf(before.parsed.loader)) return { filesReplaced: 0 };
       await replaceLoaderConf(before.parsed.loader, entryId);
       return { filesReplaced: 1 };
     },
+    trial: systemdBootTrial(files, paths),
     oneShot: {
       async available() {
         return files.exists(LOADER_INFO);

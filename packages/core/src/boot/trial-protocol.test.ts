@@ -177,9 +177,10 @@ describe('trial plans, their order', () => {
     expect(once[0]).toMatchObject({ record: { trial: { attempts: 1, good: GOOD } } });
   });
 
-  it('mark good: grub in one grubenv rewrite, the record last', () => {
+  it('mark good: grub in one grubenv rewrite, systemd-boot in one step (rename, then default), the record last', () => {
     expect(planMarkGood(armed, 'grub-counter', NOW).map((s) => s.kind)).toEqual(['default-and-disarm', 'record']);
-    expect(planMarkGood(armed, 'sd-boot-counter', NOW).map((s) => s.kind)).toEqual(['default', 'disarm', 'record']);
+    expect(planMarkGood(armed, 'sd-boot-counter', NOW).map((s) => s.kind)).toEqual(['default-and-disarm', 'record']);
+    expect(planMarkGood(armed, 'extlinux-once', NOW).map((s) => s.kind)).toEqual(['default', 'record']);
   });
 
   it('mark bad: the reason first, then the arm goes; the layers verdicts keep the good one', () => {

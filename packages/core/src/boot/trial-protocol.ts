@@ -49,7 +49,10 @@ export interface TrialMachine {
   readonly record: TrialRecord;
 }
 
-/** One durable write. `default-and-disarm` is grub's single grubenv rewrite. */
+/**
+ * One durable write. `default-and-disarm` is grub's single grubenv rewrite; for systemd-boot a rename
+ * and a loader.conf rewrite whose cut between boots the same layer as the whole step.
+ */
 export type TrialStep =
   | { readonly kind: 'record'; readonly record: TrialRecord }
   | { readonly kind: 'arm'; readonly layer: string; readonly left: number }
@@ -126,12 +129,13 @@ export function planMarkGood(machine: TrialMachine, protocol: TrialProtocol, now
   const trial = machine.record.trial;
   if (trial === undefined) return [];
   const record = withVerdict(machine.record, trial.layer, { state: 'good', at: now });
+  // grub: one grubenv rewrite. systemd-boot: the trial's file renamed to `<id>.conf` (blessed, it is
+  // what the pattern default boots from then on), then `default <id>`: both cuts boot the trial.
+  // Naming the trial in `default` first would not do: its counted file name does not match that id.
   const bootloader: TrialStep[] =
-    protocol === 'grub-counter'
-      ? [{ kind: 'default-and-disarm', layer: trial.layer }]
-      : protocol === 'sd-boot-counter'
-        ? [{ kind: 'default', layer: trial.layer }, { kind: 'disarm' }]
-        : [{ kind: 'default', layer: trial.layer }];
+    protocol === 'extlinux-once'
+      ? [{ kind: 'default', layer: trial.layer }]
+      : [{ kind: 'default-and-disarm', layer: trial.layer }];
   return [...bootloader, { kind: 'record', record }];
 }
 
