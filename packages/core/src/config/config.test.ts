@@ -26,7 +26,7 @@ describe('resolveConfig', () => {
         separate_paths: [],
         autoextend: true,
       },
-      trial: { enabled: false, tries: 3, on_failure: 'reboot', timeout: 300, units: [] },
+      trial: { enabled: true, tries: 3, on_failure: 'reboot', timeout: 300, units: [] },
       pluginSections: [],
     });
   });

@@ -103,10 +103,10 @@ export const ConfigSchema = z.strictObject({
   trial: z.prefault(
     z.strictObject({
       /**
-       * `update` boots the new layer as a trial (false: it becomes the default at once, as before).
-       * Off until the VM proofs of issue 12 run on every bootloader (docs/trial-boots.md).
+       * `update` boots the new layer as a trial when the bootloader has trial boots (false: it becomes
+       * the default at once, as before trials existed).
        */
-      enabled: z._default(booleanText, false),
+      enabled: z._default(booleanText, true),
       /** Boots a trial gets before the bootloader falls back to the last good layer (1 to 9). */
       tries: z._default(
         z.pipe(positiveIntegerText, z.int().check(z.maximum(9, 'must be at most 9 (grub counts in one digit)'))),

@@ -63,6 +63,7 @@ describe('boot verbs', () => {
       layer: 'Base-1-0+1',
       entry: id('Base-1-0+1'),
       atomic: true,
+      trial: false,
     });
     expect(boot.defaultId).toBe(id('Base-1-0+1'));
     expect(lock.purposes.at(-1)).toBe('boot --set-default');

@@ -1,13 +1,20 @@
 import { desiredFromInstalled, validateKernelArg } from '../boot/entries.js';
-import type { TrialRecord } from '../boot/trial-protocol.js';
-import { layerBootStateView } from '../boot/trial-record.js';
 import type { BootEntry, Bootloader, BootState, WriteResult } from '../contracts/bootloader.js';
 import { BootEntryNotFoundError, LayerNotFoundError, NoBootloaderError, UsageError } from '../errors/index.js';
-import { emit, type OperationContext } from '../events.js';
+import type { OperationContext } from '../events.js';
 import { allLayers } from '../layout/layout.js';
-import type { BootChange, BootDefault, BootList, KernelArgs, KernelArgsChange, LayoutView } from '../layout/schema.js';
+import type {
+  BootChange,
+  BootDefault,
+  BootDefaultChange,
+  BootList,
+  KernelArgs,
+  KernelArgsChange,
+  LayoutView,
+} from '../layout/schema.js';
 import { parseLayerName } from '../naming/nvr.js';
 import { type BootEntries, keptEntries } from './boot-entries.js';
+import { trialBootStates } from './boot-states.js';
 import { type ChangePath, step } from './change-path.js';
 import { requireLayout } from './layout-lookups.js';
 import type { LayoutQueries } from './layout-queries.js';
@@ -58,8 +65,15 @@ export class BootVerbs {
   }
 
   /** Makes `layer` the default boot entry. */
-  setDefaultBoot(layer: string, context: OperationContext): Promise<BootChange> {
-    return this.bootChange('boot --set-default', layer, context, (b, id, c) => b.setDefault(id, c), 'defaultId');
+  async setDefaultBoot(layer: string, context: OperationContext): Promise<BootDefaultChange> {
+    const change = await this.bootChange(
+      'boot --set-default',
+      layer,
+      context,
+      (b, id, c) => b.setDefault(id, c),
+      'defaultId',
+    );
+    return { ...change, trial: false };
   }
 
   /** Boots `layer` once, at the next boot only (where the bootloader supports it). */
@@ -152,26 +166,6 @@ export class BootVerbs {
     });
     return value;
   }
-}
-
-/** Each layer's trial-boot state, from trial.json; an unreadable record is a warning, not a failure. */
-async function trialBootStates(
-  bootloader: Bootloader,
-  context: OperationContext,
-): Promise<(layer: string | undefined) => BootList['entries'][number]['bootState']> {
-  const trial = bootloader.trial?.();
-  if (trial === undefined) return () => null;
-  let record: TrialRecord;
-  let armed: { layer: string; left: number } | undefined;
-  try {
-    [record, { armed }] = await Promise.all([trial.readRecord(context), trial.trialState(context)]);
-  } catch (error) {
-    emit(context, { type: 'warning', message: `trial boot states unknown: ${(error as Error).message}` });
-    return () => null;
-  }
-  const left = trial.protocol === 'extlinux-once' ? undefined : armed?.left;
-  return (layer) =>
-    layer === undefined ? null : layerBootStateView(record, layer, armed?.layer === layer ? left : undefined);
 }
 
 function entryView(entry: BootEntry, state: BootState): Omit<BootList['entries'][number], 'bootState'> {

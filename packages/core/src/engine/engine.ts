@@ -14,6 +14,7 @@ import type {
   BaseView,
   BootChange,
   BootDefault,
+  BootDefaultChange,
   BootList,
   ChangeResult,
   FreeSpace,
@@ -29,6 +30,7 @@ import { DEFAULT_CHECK_SETTINGS } from './admin/index.js';
 import type { AdminParts } from './admin/parts.js';
 import { Adoption } from './adopt.js';
 import { BootEntries } from './boot-entries.js';
+import { withBootStates } from './boot-states.js';
 import { BootVerbs } from './boot-verbs.js';
 import { ChangePath } from './change-path.js';
 import { LayoutQueries } from './layout-queries.js';
@@ -81,6 +83,7 @@ export class ImageEngine extends AdminEngine {
   private readonly pins: Pins;
   private readonly adoption: Adoption;
   private readonly trials: TrialVerbs;
+  private readonly entries: BootEntries;
 
   constructor(
     @inject(VolumeManager) volumes: VolumeManager,
@@ -105,7 +108,10 @@ export class ImageEngine extends AdminEngine {
     const entries = new BootEntries(filesystem, host, bootloaders, volumes);
     const steps = new VolumeSteps(volumes, filesystem, host);
     this.queries = new LayoutQueries(volumes, host);
-    this.lifecycle = new Lifecycle(path, steps, entries, filesystem, host);
+    this.entries = entries;
+    const trialSettings = config?.trial ?? DEFAULT_TRIAL_SETTINGS;
+    const trialBoot = { tries: trialSettings.tries, onFailure: trialSettings.on_failure };
+    this.lifecycle = new Lifecycle(path, steps, entries, filesystem, host, trialBoot);
     this.boot = new BootVerbs(path, this.queries, entries);
     const updateSteps = new UpdateSteps(volumes, filesystem, host, entries, persistence);
     this.updater = new Update(path, volumes, steps, entries, updateSteps, host, {
@@ -113,14 +119,13 @@ export class ImageEngine extends AdminEngine {
       installer,
       imagesToKeep: config?.update.images_to_keep ?? 2,
       bootDir: config?.bootloader.boot_dir ?? '/boot',
-      trial: trialOptions(config?.trial ?? DEFAULT_TRIAL_SETTINGS),
+      trial: trialOptions(trialSettings),
       recorder: files && new UpdateRecorder(filesystem, files),
     });
     this.rollbacks = new Rollback(path, entries, host);
     this.pins = new Pins(path, volumes);
     this.adoption = new Adoption(path, volumes, host);
     const health = async (c: OperationContext) => (await this.check(c)).health;
-    const trialSettings = config?.trial ?? DEFAULT_TRIAL_SETTINGS;
     this.trials = new TrialVerbs(path, this.queries, entries, trialSettings, { checker, power, health });
     this.admin = {
       ...{ volumes, filesystem, host, lock, bootloaders, mounts, files, trees, recovery: this.recovery },
@@ -130,9 +135,10 @@ export class ImageEngine extends AdminEngine {
 
   // ---- reading ----
 
-  /** The whole layout; throws NoLayoutError when the host has none. */
-  layout(context?: OperationContext): Promise<LayoutView> {
-    return this.queries.layout(context);
+  /** The whole layout, each layer with its boot state; throws NoLayoutError when the host has none. */
+  async layout(context: OperationContext = {}): Promise<LayoutView> {
+    const layout = await this.queries.layout(context);
+    return withBootStates(layout, await this.entries.bootloader(context), context);
   }
 
   latestBase(context?: OperationContext): Promise<BaseView> {
@@ -226,8 +232,13 @@ export class ImageEngine extends AdminEngine {
   }
 
   /** Makes `layer` the default boot entry. */
-  setDefaultBoot(layer: string, context: OperationContext = {}): Promise<BootChange> {
+  setDefaultBoot(layer: string, context: OperationContext = {}): Promise<BootDefaultChange> {
     return this.boot.setDefaultBoot(layer, context);
+  }
+
+  /** `boot --set-default LAYER --trial`: boots `layer` next as a trial; the default stays until it proves itself. */
+  setDefaultBootAsTrial(layer: string, context: OperationContext = {}): Promise<BootDefaultChange> {
+    return this.trials.setDefaultAsTrial(layer, context);
   }
 
   /** Boots `layer` once, at the next boot only (where the bootloader supports it). */

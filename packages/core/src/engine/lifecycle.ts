@@ -1,3 +1,4 @@
+import { TrialBoots, type TrialOptions } from '../boot/trial-boots.js';
 import type { FilesystemDriver } from '../contracts/filesystem.js';
 import type { HostInfo } from '../contracts/host.js';
 import { volumePath } from '../contracts/volume-manager.js';
@@ -18,6 +19,7 @@ import { type ChangePath, step } from './change-path.js';
 import { findByDevice, pickLayerSource, requireLayout } from './layout-lookups.js';
 import { removeBaseSafely } from './remove-base.js';
 import type { AddBaseRequest, AddLayerRequest, InitLayoutRequest } from './requests.js';
+import { requireTrialBoots } from './update-trial.js';
 import type { VolumeSteps } from './volume-steps.js';
 
 /** The base and layer lifecycle: every verb validates its input, then runs on the change path. */
@@ -28,6 +30,8 @@ export class Lifecycle {
     private readonly boot: BootEntries,
     private readonly filesystem: FilesystemDriver,
     private readonly host: HostInfo,
+    /** `[trial]` tries and on_failure, for `layer --add --trial`. */
+    private readonly trialOptions: TrialOptions = { tries: 3, onFailure: 'reboot' },
   ) {}
 
   /** Tags the volume group and pool of `from`, and makes the first base (a snapshot of it) and its first layer. */
@@ -122,7 +126,11 @@ export class Lifecycle {
     });
   }
 
-  /** A new writable layer: a thin snapshot of a layer, or of a base's newest layer (or the base itself). */
+  /**
+   * A new writable layer: a thin snapshot of a layer, or of a base's newest layer (or the base itself).
+   * It becomes the default; with `trial`, it boots next as a trial instead and the default stays
+   * (refused before any change when the bootloader has no trial boots).
+   */
   async addLayer(request: AddLayerRequest, context: OperationContext): Promise<ChangeResult> {
     if (request.from !== undefined) validateVolumeName(request.from);
     return this.path.change('layer --add', context, async (tx, report, result) => {
@@ -130,8 +138,18 @@ export class Lifecycle {
       const { base, source } = pickLayerSource(layout, request.from);
       const name = formatLayerName({ base: base.nvr, index: nextLayerIndex(base.layers.map((l) => l.index)) });
       if (report.volumes.some((v) => v.vg === layout.vg && v.name === name)) throw new BaseExistsError(name);
+      const trial = request.trial
+        ? await requireTrialBoots(await this.boot.bootloader(tx.context), this.trialOptions, tx.context)
+        : undefined;
       await this.steps.makeLayer(tx, result, { vg: layout.vg, name: source }, name);
-      await this.boot.addBootEntry(tx, result, layout.vg, name, source);
+      await this.boot.addBootEntry(tx, result, layout.vg, name, source, { makeDefault: trial === undefined });
+      if (trial === undefined || result.boot === undefined) return;
+      result.boot.trial = true;
+      step(tx, 'boot', `${name} will boot next as a trial (${this.trialOptions.tries} boots)`);
+      // A commit step, after the volume is settled, like the default's move it replaces.
+      tx.onCommit(`boot ${name} as a trial`, async (c) => {
+        await new TrialBoots(trial, this.trialOptions).start(name, c);
+      });
     });
   }
 }

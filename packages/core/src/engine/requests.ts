@@ -15,6 +15,8 @@ export interface AddBaseRequest {
 export interface AddLayerRequest {
   /** A base (its newest layer, or the base itself when it has none) or a layer; default: the newest base. */
   readonly from?: string | undefined;
+  /** Boot the new layer next as a trial (docs/trial-boots.md) instead of making it the default. */
+  readonly trial?: boolean | undefined;
 }
 
 /** What `boot --edit-kernel-args` appends and deletes. */

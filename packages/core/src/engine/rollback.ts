@@ -20,7 +20,8 @@ import { endTrialForDefault } from './trial-end.js';
 
 /**
  * `imgbase rollback [--to LAYER]`: the default boot entry becomes LAYER's, or, as in the original, the
- * newest layer (with an entry) of the base before the default entry's base. On the change path (lock,
+ * newest layer (with an entry) of the base before the default entry's base; while a trial runs, the
+ * trial ends and its last good layer stays the default. On the change path (lock,
  * recovery, transaction); a refusal changes nothing.
  */
 export class Rollback {
@@ -38,16 +39,23 @@ export class Rollback {
       if (!bootloader) throw new NoBootloaderError(['auto']);
       const state = await bootloader.state(tx.context);
       const previous = state.entries.find((e) => e.id === state.defaultId);
+      // While a trial runs the default is already the last good layer: rolling back means leaving the
+      // trial (ended below), not going one base further back.
+      const trial = (await bootloader.trial?.()?.readRecord(tx.context))?.trial;
       const target =
-        request.to === undefined
-          ? await this.previousLayerEntry(layout, report, state, previous, tx.context)
-          : this.entryOf(request.to, layout, state, bootloader.name);
+        request.to !== undefined
+          ? this.entryOf(request.to, layout, state, bootloader.name)
+          : trial !== undefined
+            ? this.entryOf(trial.good, layout, state, bootloader.name)
+            : await this.previousLayerEntry(layout, report, state, previous, tx.context);
+      // What the next boot would have started: the trial layer, while one runs.
+      const before = trial !== undefined && trial.layer !== target.layer ? trial.layer : previous?.layer;
       const result = {
         dryRun: Boolean(context.dryRun),
         bootloader: bootloader.name,
         layer: target.layer!,
         entry: target.id,
-        previous: previous?.layer ?? null,
+        previous: before ?? null,
       };
       if (context.dryRun) {
         step(tx, 'boot', `Would make ${target.id} the default entry (dry run)`);
@@ -57,10 +65,10 @@ export class Rollback {
       if (state.defaultId === target.id) return { ...result, atomic: true };
       step(tx, 'boot', `Rolling back: ${target.layer} boots by default (${bootloader.name})`);
       const { atomic } = await bootloader.setDefault(target.id, tx.context);
-      const before = state.defaultId;
-      if (before !== undefined && state.entries.some((e) => e.id === before)) {
-        tx.onUndo(`make ${before} the default again`, async (c) => {
-          await bootloader.setDefault(before, c);
+      const oldDefault = state.defaultId;
+      if (oldDefault !== undefined && state.entries.some((e) => e.id === oldDefault)) {
+        tx.onUndo(`make ${oldDefault} the default again`, async (c) => {
+          await bootloader.setDefault(oldDefault, c);
         });
       }
       return { ...result, atomic };

@@ -1,3 +1,4 @@
+import { entryIdForLayer } from '../boot/entries.js';
 import { TrialBoots, type TrialCheckResult, type TrialOptions } from '../boot/trial-boots.js';
 import { layerBootState, layerBootStateView } from '../boot/trial-record.js';
 import type { Bootloader } from '../contracts/bootloader.js';
@@ -6,6 +7,7 @@ import type { HostPower, TrialChecker, TrialCheckRun } from '../contracts/trial-
 import { BootUnsupportedError, LayerNotFoundError, NoBootloaderError } from '../errors/index.js';
 import type { OperationContext } from '../events.js';
 import { allLayers } from '../layout/layout.js';
+import type { BootDefaultChange } from '../layout/schema.js';
 import type { TrialChange, TrialCheck, TrialStatus } from '../layout/trial-schema.js';
 import { parseLayerName } from '../naming/nvr.js';
 import type { BootEntries } from './boot-entries.js';
@@ -27,7 +29,7 @@ const DRY_RUN_STATE: Record<string, TrialChange['state']> = {
 };
 
 export const DEFAULT_TRIAL_SETTINGS: TrialSettings & { readonly enabled: boolean } = {
-  enabled: false,
+  enabled: true,
   tries: 3,
   on_failure: 'reboot',
   timeout: 300,
@@ -90,6 +92,16 @@ export class TrialVerbs {
       await trials.start(layer, context);
       return { state: 'trial', reason: null };
     });
+  }
+
+  /** `boot --set-default LAYER --trial`: `boot --trial`, answered as `boot --set-default` answers. */
+  async setDefaultAsTrial(layer: string, context: OperationContext): Promise<BootDefaultChange> {
+    const change = await this.bootTrial(layer, context);
+    const bootloader = await this.entries.bootloader(context);
+    const [state, capabilities] = await Promise.all([bootloader!.state(context), bootloader!.capabilities(context)]);
+    const entry = state.entries.find((e) => e.layer === layer)?.id ?? entryIdForLayer(layer);
+    const { dryRun, bootloader: name } = change;
+    return { dryRun, bootloader: name, layer, entry, atomic: capabilities.atomicSwap, trial: true };
   }
 
   markGood(layer: string | undefined, context: OperationContext): Promise<TrialChange> {

@@ -35,6 +35,8 @@ export interface UpdateBoot {
   readonly record: UpdateResult['boot'];
   /** The layer the next boot starts, when known. */
   readonly bootsNext: string | null;
+  /** It boots next as a trial: the last good layer stays the default until it proves itself. */
+  readonly trial: boolean;
 }
 
 /** The update's own steps past the volumes: the carry-over of the admin's state, and the new layer's entry. */
@@ -144,12 +146,13 @@ export class UpdateSteps {
     const bootloader = await this.boot.bootloader(tx.context);
     if (!bootloader) {
       emit(tx.context, { type: 'warning', message: `no bootloader found: no boot entry was written for ${layer}` });
-      return { record: undefined, bootsNext: null };
+      return { record: undefined, bootsNext: null, trial: false };
     }
     if (tx.context.dryRun) {
-      const how = choice === 'default' ? 'by default' : 'as a trial';
+      const trial = choice !== 'default' && bootloader.trial?.() !== undefined;
+      const how = trial ? 'as a trial' : 'by default';
       step(tx, 'boot', `Would write the ${bootloader.name} boot entry of ${layer} and boot it ${how}`);
-      return { record: undefined, bootsNext: layer };
+      return { record: undefined, bootsNext: layer, trial };
     }
     tx.checkpoint('update');
     const state = await bootloader.state(tx.context);
@@ -190,7 +193,7 @@ export class UpdateSteps {
           message: `no kernel in the new image’s /boot and no entry of ${source}: no boot entry was written for ${layer}`,
         });
         const current = state.entries.find((e) => e.id === state.defaultId);
-        return { record: undefined, bootsNext: current?.layer ?? null };
+        return { record: undefined, bootsNext: current?.layer ?? null, trial: false };
       }
       emit(tx.context, {
         type: 'warning',
@@ -203,14 +206,15 @@ export class UpdateSteps {
     // The default moves last, in a commit step: once the volumes it names are settled, so that a kill at
     // any instant leaves a default that boots. As a trial, the default stays the last good layer and
     // the bootloader is armed to try `id` (update-trial.ts).
-    if (choice === 'default' || !registerTrialBoot(tx, bootloader, layer, choice.trial)) {
+    const trial = choice !== 'default' && (await registerTrialBoot(tx, bootloader, layer, choice.trial));
+    if (!trial) {
       tx.onCommit(`make ${id} the default`, async (c) => {
         // Not `&&=` around the call: on a non-atomic /boot or ESP (FAT) it would skip setting the default.
         const { atomic: defaultAtomic } = await bootloader.setDefault(id, c);
         record.atomic &&= defaultAtomic;
       });
     }
-    return { record, bootsNext: layer };
+    return { record, bootsNext: layer, trial };
   }
 }
 

@@ -7,8 +7,6 @@ let trials: MemoryTrialBootloader;
 
 beforeEach(async () => {
   h = await updateHost();
-  // [trial] enabled: off by default until the VM proofs land (docs/trial-boots.md).
-  Object.assign(h.config.trial, { enabled: true });
   trials = new MemoryTrialBootloader('grub-counter', 'Base-1-0+1');
   Object.assign(h.boot, { trial: () => trials });
 });
@@ -16,7 +14,7 @@ beforeEach(async () => {
 describe('update with trial boots', () => {
   it('boots the new layer as a trial: the last good layer stays the default', async () => {
     const result = await h.engine().update({ image: '/images/Base-2-0.img' });
-    expect(result.bootsNext).toBe('Base-2-0+1');
+    expect(result).toMatchObject({ bootsNext: 'Base-2-0+1', rebootRequired: true, trial: true });
     expect(h.boot.defaultId).toBe(entryIdForLayer('Base-1-0+1'));
     expect(trials.writes).toEqual(['record', 'arm Base-2-0+1 3']);
     expect(trials.record.trial).toMatchObject({ layer: 'Base-2-0+1', good: 'Base-1-0+1', tries: 3 });
@@ -42,11 +40,33 @@ describe('update with trial boots', () => {
     expect(result.gc.kept).toEqual(['Base-1-0', 'Base-2-0', 'Base-3-0']);
   });
 
-  it('with [trial] enabled = false (the default), the new layer becomes the default at once', async () => {
+  it('with [trial] enabled = false, the new layer becomes the default at once', async () => {
     Object.assign(h.config.trial, { enabled: false });
-    await h.engine().update({ image: '/images/Base-2-0.img' });
+    const result = await h.engine().update({ image: '/images/Base-2-0.img' });
+    expect(result.trial).toBe(false);
     expect(trials.writes).toEqual([]);
     expect(h.boot.defaultId).toBe(entryIdForLayer('Base-2-0+1'));
+  });
+
+  it('a bootloader without trial boots: the new layer becomes the default, and one warning says so', async () => {
+    Object.assign(h.boot, { trial: undefined });
+    const events: { type: string; message?: string }[] = [];
+    const result = await h
+      .engine()
+      .update(
+        { image: '/images/Base-2-0.img' },
+        { report: (e) => events.push(e as { type: string; message?: string }) },
+      );
+    expect(result).toMatchObject({ bootsNext: 'Base-2-0+1', trial: false });
+    expect(h.boot.defaultId).toBe(entryIdForLayer('Base-2-0+1'));
+    expect(events.filter((e) => e.type === 'warning').map((e) => e.message)).toEqual([
+      'memory has no trial boots: Base-2-0+1 becomes the default at once ([trial] enabled)',
+    ]);
+  });
+
+  it('a dry run says the new layer would boot as a trial', async () => {
+    const result = await h.engine().update({ image: '/images/Base-2-0.img' }, { dryRun: true });
+    expect(result).toMatchObject({ bootsNext: 'Base-2-0+1', trial: true });
   });
 
   it('rollback --to while the trial runs ends it: the countdown never boots it again', async () => {

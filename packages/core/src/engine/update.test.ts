@@ -100,7 +100,13 @@ describe('update', () => {
       bytes: 512 * 1024 ** 2,
       total: 512 * 1024 ** 2,
     });
-    expect(events.filter((e) => e.type === 'warning')).toEqual([]);
+    // [trial] enabled (the default), but this bootloader has no trial boots.
+    expect(events.filter((e) => e.type === 'warning')).toEqual([
+      {
+        type: 'warning',
+        message: 'memory has no trial boots: Base-2-0+1 becomes the default at once ([trial] enabled)',
+      },
+    ]);
   });
 
   it('makes the new layer the default on a boot partition where writes are not atomic (a FAT ESP)', async () => {

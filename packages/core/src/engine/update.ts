@@ -211,6 +211,7 @@ export class Update {
       ...(boot.record ? { boot: Object.assign(boot.record, { removed: removedEntries }) } : {}),
       bootsNext: boot.bootsNext,
       rebootRequired: boot.bootsNext === layer,
+      trial: boot.trial,
     };
   }
 

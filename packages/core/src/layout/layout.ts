@@ -46,6 +46,8 @@ export function readLayout(report: StorageReport): LayoutView | undefined {
     ...volumeFields(volume),
     base: volume.name.slice(0, volume.name.lastIndexOf('+')),
     index: layer.index,
+    // Read from the volumes alone: the engine's `layout` fills it in from the bootloader's trial record.
+    bootState: null,
     parsed: layer,
   }));
   layers.sort((a, b) => compareLayerNames(a.parsed, b.parsed));

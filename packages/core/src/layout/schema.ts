@@ -24,7 +24,27 @@ const VolumeFields = {
   origin: described(z.nullable(z.string()), 'the volume this one is a thin snapshot of'),
 };
 
-export const LayerViewSchema = z.object({ ...VolumeFields, base: z.string(), index: z.int().check(z.minimum(1)) });
+/** A layer's trial-boot state (docs/trial-boots.md), as `layout` and `boot --list` show it. */
+export const BootStateSchema = z.object({
+  state: described(
+    z.enum(['trial', 'good', 'failed']),
+    'trial: boots on probation; good: proved itself (or marked by hand); failed: its check failed or it never reached it',
+  ),
+  at: described(z.string(), 'when the trial started or the verdict was recorded (ISO 8601)'),
+  attemptsLeft: described(z.nullable(z.int()), 'boots the trial has left; null unless state is trial'),
+  reason: described(z.nullable(z.string()), 'why it failed; null unless state is failed'),
+});
+export type BootStateView = z.infer<typeof BootStateSchema>;
+
+export const LayerViewSchema = z.object({
+  ...VolumeFields,
+  base: z.string(),
+  index: z.int().check(z.minimum(1)),
+  bootState: described(
+    z.nullable(BootStateSchema),
+    'trial boots: on trial (with its boots left), proved good, or failed (with the reason and time); null: none recorded, or a bootloader without trial boots',
+  ),
+});
 export type LayerView = z.infer<typeof LayerViewSchema>;
 
 export const BaseViewSchema = z.object({
@@ -83,6 +103,9 @@ export const ChangeResultSchema = z.object({
         added: z.array(z.string()),
         removed: z.array(z.string()),
         atomic: described(z.boolean(), 'every boot configuration write of the operation was atomic'),
+        trial: z.optional(
+          described(z.boolean(), 'layer --add --trial: the new layer boots next as a trial, not as the default'),
+        ),
       }),
       'the boot entries the operation kept in step; absent when no bootloader is present or in a dry run',
     ),
@@ -108,14 +131,7 @@ export const BootEntryViewSchema = z.object({
   isNext: z.boolean(),
   triesLeft: described(z.nullable(z.int()), 'boot counting: tries left, when the entry counts them'),
   bootState: described(
-    z.nullable(
-      z.object({
-        state: z.enum(['trial', 'good', 'failed']),
-        at: z.string(),
-        attemptsLeft: z.nullable(z.int()),
-        reason: z.nullable(z.string()),
-      }),
-    ),
+    z.nullable(BootStateSchema),
     'trial boots (docs/trial-boots.md): the layer on trial, proved good, or failed with the reason; null: none recorded',
   ),
 });
@@ -145,6 +161,14 @@ export const BootChangeSchema = z.object({
   atomic: described(z.boolean(), 'the change was one atomic write on this file system'),
 });
 export type BootChange = z.infer<typeof BootChangeSchema>;
+
+export const BootDefaultChangeSchema = z.extend(BootChangeSchema, {
+  trial: described(
+    z.boolean(),
+    'boot --set-default --trial: the layer boots next as a trial and becomes the default only once its checks pass',
+  ),
+});
+export type BootDefaultChange = z.infer<typeof BootDefaultChangeSchema>;
 
 export const KernelArgsSchema = z.object({
   bootloader: z.string(),

@@ -1,18 +1,10 @@
 // The results of the trial-boot verbs (docs/trial-boots.md; see schema.ts for the rules).
 import * as z from 'zod/mini';
+import { BootStateSchema } from './schema.js';
 
 const described = <T extends z.ZodMiniType>(schema: T, description: string): T => schema.check(z.describe(description));
 
-export const LayerBootStateSchema = z.object({
-  layer: z.string(),
-  state: described(
-    z.enum(['trial', 'good', 'failed']),
-    'trial: booting on probation; good: proved itself (or marked by hand); failed: its check failed or it never reached it',
-  ),
-  at: described(z.string(), 'when the trial started or the verdict was recorded (ISO 8601)'),
-  attemptsLeft: described(z.nullable(z.int()), 'boots the trial has left; null unless state is trial'),
-  reason: described(z.nullable(z.string()), 'why it failed; null unless state is failed'),
-});
+export const LayerBootStateSchema = z.object({ layer: z.string(), ...BootStateSchema.shape });
 export type LayerBootStateView = z.infer<typeof LayerBootStateSchema>;
 
 export const TrialStatusSchema = z.object({

@@ -83,11 +83,18 @@ export const UpdateResultSchema = z.object({
   ),
   bootsNext: described(z.nullable(z.string()), 'the layer the next boot starts; null when no entry is known'),
   rebootRequired: described(z.boolean(), 'the new layer is used after a reboot'),
+  trial: described(
+    z.boolean(),
+    'the new layer boots next as a trial ([trial] enabled): the last good layer stays the default until its checks pass',
+  ),
 });
 export type UpdateResult = z.infer<typeof UpdateResultSchema>;
 
 export const RollbackResultSchema = z.extend(BootChangeSchema, {
-  previous: described(z.nullable(z.string()), 'the layer booted by default before'),
+  previous: described(
+    z.nullable(z.string()),
+    'the layer the next boot started before: the default, or the running trial',
+  ),
 });
 export type RollbackResult = z.infer<typeof RollbackResultSchema>;
 

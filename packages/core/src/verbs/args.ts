@@ -26,7 +26,12 @@ export const AddBaseArgs = z.strictObject({
   image: z.optional(described(pathText, 'an ext4 image on the host')),
 });
 export const RemoveBaseArgs = z.strictObject({ name: nameText });
-export const AddLayerArgs = z.strictObject({ from: z.optional(nameText) });
+/** `--trial`: the layer boots next as a trial instead of becoming the default (docs/trial-boots.md). */
+const trialFlag = z.optional(
+  described(z.boolean(), 'boot it next as a trial: it becomes the default only once its checks pass'),
+);
+export const AddLayerArgs = z.strictObject({ from: z.optional(nameText), trial: trialFlag });
+export const SetDefaultArgs = z.strictObject({ layer: nameText, trial: trialFlag });
 export const EditKernelArgsArgs = z.strictObject({
   layer: nameText,
   append: z.optional(kernelArgs('arguments to add (key=value replaces the key’s value)')),

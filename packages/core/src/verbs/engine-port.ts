@@ -4,6 +4,7 @@ import type {
   BaseView,
   BootChange,
   BootDefault,
+  BootDefaultChange,
   BootList,
   ChangeResult,
   FreeSpace,
@@ -51,10 +52,14 @@ export interface VerbEngine extends AdminVerbEngine, TrialVerbEngine {
     context?: OperationContext,
   ): Promise<UpdateResult>;
   rollback(request: { readonly to?: string | undefined }, context?: OperationContext): Promise<RollbackResult>;
-  addLayer(request: { readonly from?: string | undefined }, context?: OperationContext): Promise<ChangeResult>;
+  addLayer(
+    request: { readonly from?: string | undefined; readonly trial?: boolean | undefined },
+    context?: OperationContext,
+  ): Promise<ChangeResult>;
   bootList(context?: OperationContext): Promise<BootList>;
   bootDefault(context?: OperationContext): Promise<BootDefault>;
-  setDefaultBoot(layer: string, context?: OperationContext): Promise<BootChange>;
+  setDefaultBoot(layer: string, context?: OperationContext): Promise<BootDefaultChange>;
+  setDefaultBootAsTrial(layer: string, context?: OperationContext): Promise<BootDefaultChange>;
   setNextBoot(layer: string, context?: OperationContext): Promise<BootChange>;
   kernelArgs(layer: string, context?: OperationContext): Promise<KernelArgs>;
   editKernelArgs(

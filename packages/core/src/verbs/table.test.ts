@@ -103,7 +103,7 @@ describe('the verb table', () => {
       'base --unpin': [['pinBase', 'Base-1-0', false]],
       'base --latest': [['latestBase']],
       'base --of-layer': [['baseOfLayer', 'Base-1-0+1']],
-      'layer --add': [['addLayer', { from: undefined }]],
+      'layer --add': [['addLayer', { from: undefined, trial: undefined }]],
       'layer --latest': [['latestLayer']],
       'layer --current': [['currentLayer']],
       'layer --volume-path': [['volumePath', 'Base-1-0+1']],
@@ -178,7 +178,17 @@ describe('the verb table', () => {
     await expect(runVerb('base --add', engine, { nvr: 'Base-2-0', size: 'lots' }, {})).rejects.toMatchObject({
       code: 'E_SIZE_INVALID',
     });
-    expect(calls).toEqual([['addLayer', { from: 'Base-1-0' }]]);
+    expect(calls).toEqual([['addLayer', { from: 'Base-1-0', trial: undefined }]]);
+  });
+
+  it('--trial: boot --set-default boots the layer as a trial; layer --add passes it on', async () => {
+    const { engine, calls } = recordingEngine();
+    await runVerb('boot --set-default', engine, { layer: 'Base-1-0+2', trial: true }, {});
+    await runVerb('layer --add', engine, { trial: true }, {});
+    expect(calls).toEqual([
+      ['setDefaultBootAsTrial', 'Base-1-0+2'],
+      ['addLayer', { from: undefined, trial: true }],
+    ]);
   });
 
   it('gives every read verb its own GET route, and the changing verbs none (they are jobs)', () => {

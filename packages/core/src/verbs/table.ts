@@ -3,6 +3,7 @@ import type { OperationContext } from '../events.js';
 import { AdoptResultSchema } from '../layout/adopt-schema.js';
 import {
   BootChangeSchema,
+  BootDefaultChangeSchema,
   BootDefaultSchema,
   BootListSchema,
   ChangeResultSchema,
@@ -26,6 +27,7 @@ import {
   PinBaseArgs,
   RemoveBaseArgs,
   RollbackArgs,
+  SetDefaultArgs,
   UpdateArgs,
 } from './args.js';
 import type { VerbEngine } from './engine-port.js';
@@ -136,7 +138,7 @@ const IMAGE_VERBS = {
     summary: 'Add a writable layer on a base or layer (default: the newest base)',
     args: AddLayerArgs,
     result: ChangeResultSchema,
-    run: (engine, args, context) => engine.addLayer({ from: args.from }, context),
+    run: (engine, args, context) => engine.addLayer({ from: args.from, trial: args.trial }, context),
   }),
   'layer --latest': defineVerb({
     kind: 'read',
@@ -188,10 +190,11 @@ const IMAGE_VERBS = {
   }),
   'boot --set-default': defineVerb({
     kind: 'change',
-    summary: 'Boot a layer by default',
-    args: LayerArg,
-    result: BootChangeSchema,
-    run: (engine, args, context) => engine.setDefaultBoot(args.layer, context),
+    summary: 'Boot a layer by default (with trial: boot it next as a trial; the default stays until it proves itself)',
+    args: SetDefaultArgs,
+    result: BootDefaultChangeSchema,
+    run: (engine, args, context) =>
+      args.trial ? engine.setDefaultBootAsTrial(args.layer, context) : engine.setDefaultBoot(args.layer, context),
   }),
   'boot --next': defineVerb({
     kind: 'change',
