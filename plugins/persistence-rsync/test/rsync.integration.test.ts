@@ -2,14 +2,14 @@ import { lstat, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PersistencePolicy } from '@imgbased/core';
 import {
-  adminChanges,
-  buildOldBase,
+  buildLinkAttack,
+  buildUpdateTrees,
   describeTree,
-  newBaseChanges,
   put,
   runner,
-  Scratch,
+  type Scratch,
   tool,
+  type UpdateTrees,
 } from '@imgbased/system/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RsyncPersistence } from '../src/index.js';
@@ -36,29 +36,18 @@ const FROM_LAYER = [
   '/root/sparse.img',
 ];
 
+let trees: UpdateTrees;
 let scratch: Scratch;
 let oldBase: string;
 let oldLayer: string;
-let newBaseImage: string;
-let layers = 0;
 
 async function freshNewLayer(): Promise<string> {
-  return scratch.mount(await scratch.clone(newBaseImage, `new-layer-${++layers}`));
+  return trees.freshNewLayer();
 }
 
 beforeAll(async () => {
-  scratch = await Scratch.create();
-  const baseImage = await scratch.image('old-base');
-  const dir = await scratch.mount(baseImage);
-  await buildOldBase(dir);
-  await scratch.umount(dir);
-  newBaseImage = await scratch.clone(baseImage, 'new-base');
-  const nb = await scratch.mount(newBaseImage);
-  await newBaseChanges(nb);
-  await scratch.umount(nb);
-  oldLayer = await scratch.mount(await scratch.clone(baseImage, 'old-layer'));
-  await adminChanges(oldLayer);
-  oldBase = await scratch.mount(baseImage);
+  trees = await buildUpdateTrees();
+  ({ scratch, oldBase, oldLayer } = trees);
 });
 afterAll(async () => {
   await scratch?.remove();
@@ -197,30 +186,7 @@ describe('RsyncPersistence on ext4 loop devices', () => {
   });
 
   it('never writes outside the target: links out of the tree, .. names, a link swapped for a directory', async () => {
-    const fs = await scratch.mount(await scratch.image('attack', 32 * 1024 * 1024));
-    const [b, a, n, outside] = ['base', 'layer', 'new', 'outside'].map((d) => join(fs, d)) as [
-      string,
-      string,
-      string,
-      string,
-    ];
-    await put(outside, 'target', 'original\n');
-    for (const t of [b, a, n]) {
-      await put(t, 'etc/d/f', 'in d\n');
-      await put(t, 'etc/n/keep', 'in n\n');
-      await put(t, 'root/.profile', 'p\n');
-    }
-    await symlink(outside, join(a, 'etc/out-abs'));
-    await symlink('../../outside/target', join(a, 'etc/out-rel'));
-    await symlink('..', join(a, 'etc/up'));
-    await put(a, 'etc/..evil', 'dots\n');
-    await tool(['rm', '-r', join(a, 'etc/d')]);
-    await symlink(outside, join(a, 'etc/d'));
-    await put(a, 'etc/n/added', 'admin adds into n\n');
-    await tool(['rm', '-r', join(a, 'root')]);
-    await symlink(outside, join(a, 'root'));
-    await tool(['rm', '-r', join(n, 'etc/n')]);
-    await symlink(outside, join(n, 'etc/n'));
+    const { fs, oldBase: b, oldLayer: a, newLayer: n, outside } = await buildLinkAttack(scratch);
     const outsideBefore = await describeTree(fs, ['outside']);
 
     const report = await plugin.carryOver(

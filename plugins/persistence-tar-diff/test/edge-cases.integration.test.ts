@@ -1,7 +1,7 @@
 import { link, lstat, mkdir, readdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PersistencePolicy } from '@imgbased/core';
-import { describeTree, put, runner, Scratch, tool } from '@imgbased/system/testing';
+import { buildLinkAttack, describeTree, put, runner, Scratch, tool } from '@imgbased/system/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TarDiffPersistence } from '../src/index.js';
 
@@ -129,33 +129,8 @@ describe('tar-diff: nothing of either side is lost silently', () => {
   });
 
   it('never writes outside the target: links out of the tree, .. names, a link swapped for a directory', async () => {
-    const fs = await scratch.mount(await scratch.image('attack', 32 * 1024 * 1024));
-    const [b, a, n, outside] = ['base', 'layer', 'new', 'outside'].map((d) => join(fs, d)) as [
-      string,
-      string,
-      string,
-      string,
-    ];
-    await put(outside, 'target', 'original\n');
-    for (const t of [b, a, n]) {
-      await put(t, 'etc/d/f', 'in d\n');
-      await put(t, 'etc/n/keep', 'in n\n');
-      await put(t, 'root/.profile', 'p\n');
-    }
-    // The admin: links out of the tree (absolute and by ..), names with .., a directory swapped for a link.
-    await symlink(outside, join(a, 'etc/out-abs'));
-    await symlink('../../outside/target', join(a, 'etc/out-rel'));
-    await symlink('..', join(a, 'etc/up'));
-    await put(a, 'etc/..evil', 'dots\n');
+    const { fs, oldBase: b, oldLayer: a, newLayer: n, outside } = await buildLinkAttack(scratch);
     await put(a, 'etc/a..b', 'dots\n');
-    await tool(['rm', '-r', join(a, 'etc/d')]);
-    await symlink(outside, join(a, 'etc/d'));
-    await put(a, 'etc/n/added', 'admin adds into n\n');
-    await tool(['rm', '-r', join(a, 'root')]);
-    await symlink(outside, join(a, 'root'));
-    // The new base: n swapped for a link out of the tree.
-    await tool(['rm', '-r', join(n, 'etc/n')]);
-    await symlink(outside, join(n, 'etc/n'));
     await mkdir(join(n, 'var'));
     const outsideBefore = await describeTree(fs, ['outside']);
 

@@ -2,14 +2,13 @@ import { lstat, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PersistencePolicy } from '@imgbased/core';
 import {
-  adminChanges,
-  buildOldBase,
+  buildUpdateTrees,
   describeTree,
-  newBaseChanges,
   put,
   runner,
-  Scratch,
+  type Scratch,
   tool,
+  type UpdateTrees,
 } from '@imgbased/system/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TarDiffPersistence } from '../src/index.js';
@@ -24,29 +23,20 @@ const policy: PersistencePolicy = {
   conflictRules: [{ path: '/etc/conflict.conf', onConflict: 'take-new-save-admin' }],
 };
 
+let trees: UpdateTrees;
 let scratch: Scratch;
 let oldBase: string;
 let oldLayer: string;
-let newBaseImage: string;
 let layers = 0;
 
 async function freshNewLayer(): Promise<string> {
-  return scratch.mount(await scratch.clone(newBaseImage, `new-layer-${++layers}`));
+  layers++;
+  return trees.freshNewLayer();
 }
 
 beforeAll(async () => {
-  scratch = await Scratch.create();
-  const baseImage = await scratch.image('old-base');
-  const dir = await scratch.mount(baseImage);
-  await buildOldBase(dir);
-  await scratch.umount(dir);
-  newBaseImage = await scratch.clone(baseImage, 'new-base');
-  const nb = await scratch.mount(newBaseImage);
-  await newBaseChanges(nb);
-  await scratch.umount(nb);
-  oldLayer = await scratch.mount(await scratch.clone(baseImage, 'old-layer'));
-  await adminChanges(oldLayer);
-  oldBase = await scratch.mount(baseImage);
+  trees = await buildUpdateTrees();
+  ({ scratch, oldBase, oldLayer } = trees);
 });
 afterAll(async () => {
   await scratch?.remove();
