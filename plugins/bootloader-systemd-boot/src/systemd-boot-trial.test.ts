@@ -135,6 +135,20 @@ describe('systemd-boot trial boots', () => {
     expect(powerOn(files, ESP)).toBe(GOOD);
   });
 
+  it('systemd-bless-boot blessing the trial (plain name) does not make it good: the check still decides', async () => {
+    const { files, bootloader, trials } = await host();
+    await trials.start(TRIAL);
+    expect(powerOn(files, ESP)).toBe(TRIAL);
+    const counted = `${ENTRIES}/${id(TRIAL)}+2-1.conf`;
+    files.files.set(`${ENTRIES}/${id(TRIAL)}.conf`, files.files.get(counted) as string);
+    files.files.delete(counted);
+    expect(await bootloader.trialState()).toEqual({ defaultLayer: GOOD, armed: { layer: TRIAL, left: 1 } });
+    const outcome = await trials.check(TRIAL, async () => ({ ok: false, reason: 'required check 50-app exited 1' }));
+    expect(outcome).toMatchObject({ result: 'failed', reboot: true });
+    expect(names(files)).toContain(`${id(TRIAL)}+0.conf`);
+    expect(powerOn(files, ESP)).toBe(GOOD);
+  });
+
   it('a good trial: booted once, marked good, and every later boot lands in it', async () => {
     const run = await simulate('good');
     expect(run.booted).toEqual(Array(10).fill(TRIAL));

@@ -33,15 +33,24 @@ export function trialFile(blsFiles: readonly BlsFile[]): BlsFile | undefined {
 }
 
 /**
- * The entry loader.conf's `default` boots once no trial is counting: a plain id as written; for a
- * pattern, its first match in systemd-boot's order leaving out an entry still counting its boots.
+ * A trial file that systemd-boot still boots first under the pattern: counting, or blessed (plain
+ * name) by systemd-bless-boot or by a mark-good cut before its `default` was written. Either way only
+ * imgbased's check (or `boot --mark-good`) ends the trial: blessing alone never makes it the default.
+ */
+function live(file: BlsFile): boolean {
+  return fieldOf(file, 'sort-key') === TRIAL_SORT_KEY ? file.tries?.left !== 0 : (file.tries?.left ?? 0) > 0;
+}
+
+/**
+ * The entry loader.conf's `default` boots once no trial is running: a plain id as written; for a
+ * pattern, its first match in systemd-boot's order leaving out a live trial and entries counting boots.
  */
 export function lastingDefault(loader: string, blsFiles: readonly BlsFile[]): string | undefined {
   const value = defaultOf(loader);
   if (value === undefined || !isGlob(value)) return value;
   return firstMatch(
     value,
-    blsFiles.filter((f) => f.tries === undefined || f.tries.left === 0),
+    blsFiles.filter((f) => !live(f)),
   )?.id;
 }
 
@@ -82,8 +91,9 @@ export function systemdBootTrial(files: BootFiles, paths: () => Promise<TrialPat
     async armed(_location, before: BootConfiguration<TrialParse>) {
       const { blsFiles, loader } = before.parsed;
       const trial = trialFile(blsFiles);
-      if (trial?.tries === undefined || defaultOf(loader) !== TRIAL_PATTERN) return undefined;
-      return { entryId: trial.id, left: trial.tries.left };
+      if (trial === undefined || defaultOf(loader) !== TRIAL_PATTERN) return undefined;
+      // Blessed (no counter): systemd-boot boots it at least once more.
+      return { entryId: trial.id, left: trial.tries?.left ?? 1 };
     },
     async arm(_location, entryId, left, before: BootConfiguration<TrialParse>) {
       const { entries, loaderConf } = await paths();
@@ -120,10 +130,13 @@ export function systemdBootTrial(files: BootFiles, paths: () => Promise<TrialPat
       const { blsFiles, loader } = before.parsed;
       const trial = trialFile(blsFiles);
       let renamedTrial: BlsFile | undefined = trial;
-      if (trial?.tries !== undefined) {
-        // Blessed (as systemd-bless-boot does) it stays first under the pattern; spent, it goes last.
+      if (trial !== undefined) {
+        // Marked good: the plain name (as systemd-bless-boot does), still first under the pattern.
+        // Otherwise spent (`+0-DONE`, what bootctl lists as bad): sorted last, the pattern boots the good one.
         const to =
-          makeDefault === trial.id ? blsFileName(trial.id) : blsFileName(trial.id, { left: 0, done: trial.tries.done });
+          makeDefault === trial.id
+            ? blsFileName(trial.id)
+            : blsFileName(trial.id, { left: 0, done: trial.tries?.done ?? 0 });
         await renameEntry(entries, trial, to);
         renamedTrial = { ...trial, fileName: to };
       }
