@@ -1,5 +1,6 @@
 import { buildContainer } from '@imgbased/composition';
-import { CommandRunner, ImageEngine, ImgbasedConfig } from '@imgbased/core';
+import { CommandRunner, ImageEngine, ImgbasedConfig, OperationLock } from '@imgbased/core';
+import { ChangeCounter, CountingLock } from './changes.js';
 
 export interface Engines {
   /** The engine for a job or route; the same one for a dry run, which its context carries. */
@@ -7,6 +8,8 @@ export interface Engines {
   readonly runner: CommandRunner;
   /** The configuration the engine was built with (the daemon reads its `[daemon]` section). */
   readonly config: ImgbasedConfig;
+  /** Bumped whenever the engine takes or lets go of its operation lock, i.e. around every change. */
+  readonly changes: ChangeCounter;
 }
 
 /**
@@ -16,8 +19,13 @@ export interface Engines {
  */
 export async function createEngines(): Promise<Engines> {
   const container = await buildContainer({ bootloaderChoice: 'per-call' });
+  // The same lock, counted: the read cache sees every change the engine makes.
+  const changes = new ChangeCounter();
+  const lock = new CountingLock(container.resolve<OperationLock>(OperationLock), changes);
+  container.register(OperationLock, { useValue: lock });
   const engine = container.resolve(ImageEngine);
   return {
+    changes,
     engine: () => engine,
     runner: container.resolve<CommandRunner>(CommandRunner),
     config: container.resolve<ImgbasedConfig>(ImgbasedConfig),

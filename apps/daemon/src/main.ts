@@ -2,11 +2,13 @@ import 'reflect-metadata';
 import { DEFAULT_SOCKET_PATH, type JobState } from '@imgbased/client';
 import { toImgbasedError } from '@imgbased/core';
 import { ExecaCommandRunner } from '@imgbased/system';
+import { hostState } from './changes.js';
 import { createEngines } from './container.js';
 import { JobManager } from './jobs.js';
 import type { Logger } from './log.js';
 import { daemonLogger } from './log.js';
 import { accessOf, type Caller, callerFields, loadPeerReader } from './peer.js';
+import { ReadCache } from './read-cache.js';
 import { buildServer } from './server.js';
 import { groupId, listenTarget, notify, prepareSocketPath, SOCKET_GROUP, secureSocket } from './systemd.js';
 import { runJobVerb } from './verbs.js';
@@ -47,6 +49,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/**
+ * How long the read cache's LVM probe waits for more requests before it starts: a burst of requests
+ * then shares one probe instead of waiting for a second one behind the first.
+ */
+const READ_GATHER_MS = 0;
+
+/** The longest a read answer is kept, for the few things the cache's stamp cannot see (read-cache.ts). */
+const READ_MAX_AGE_MS = 2000;
+
 /** The journal's IMGBASED_EVENT of a job's end. */
 const END_EVENT: Record<Exclude<JobState, 'running'>, string> = {
   succeeded: 'job-finished',
@@ -64,6 +75,8 @@ async function serve(socketPath: string, log: Logger): Promise<number> {
   const jobs = new JobManager(
     (request, context) => runJobVerb(engines.engine(request.dryRun ?? false), request, isRoot, context),
     (job, caller) => {
+      // A job's end is a change too (the lock counts the engine's; this covers any that took none).
+      engines.changes.bump();
       const error = job.outcome && 'error' in job.outcome ? job.outcome.error : undefined;
       const fields = {
         event: END_EVENT[job.state as Exclude<JobState, 'running'>],
@@ -83,7 +96,13 @@ async function serve(socketPath: string, log: Logger): Promise<number> {
     const peer = readPeer(socket);
     return { ...peer, access: accessOf(peer, readers) };
   };
-  const app = buildServer({ engine: engines.engine, jobs, log, callerOf, group: SOCKET_GROUP, settings });
+  const readCache = new ReadCache({
+    changes: engines.changes,
+    hostState: hostState({ runner: engines.runner, lockDir: engines.config.core.lock_dir }),
+    gatherMs: READ_GATHER_MS,
+    maxAgeMs: READ_MAX_AGE_MS,
+  });
+  const app = buildServer({ engine: engines.engine, jobs, log, callerOf, group: SOCKET_GROUP, settings, readCache });
   await app.ready();
   const target = listenTarget(process.env, process.pid, socketPath);
   if ('fd' in target) {

@@ -7,11 +7,17 @@ export function failure(verb: string, error: ImgbasedError): Envelope {
 }
 
 /** The CLI's own formatting (apps/cli/src/output.ts): two-space JSON and a final newline. */
+export function envelopeText(envelope: Envelope): string {
+  return `${JSON.stringify(envelope, null, 2)}\n`;
+}
+
 export function send(reply: FastifyReply, status: number, envelope: Envelope) {
-  return reply
-    .code(status)
-    .type('application/json; charset=utf-8')
-    .send(`${JSON.stringify(envelope, null, 2)}\n`);
+  return sendText(reply, status, envelopeText(envelope));
+}
+
+/** An envelope already formatted by envelopeText (read answers are formatted once for all callers). */
+export function sendText(reply: FastifyReply, status: number, text: string) {
+  return reply.code(status).type('application/json; charset=utf-8').send(text);
 }
 
 export function noSuchJob(reply: FastifyReply, id: string) {

@@ -24,7 +24,8 @@ import { registerJobRoutes } from './job-routes.js';
 import type { JobManager } from './jobs.js';
 import type { Logger } from './log.js';
 import { type Caller, callerFields } from './peer.js';
-import { failure, send } from './reply.js';
+import type { ReadCache } from './read-cache.js';
+import { envelopeText, failure, send, sendText } from './reply.js';
 import { readVerb } from './verbs.js';
 
 export interface ServerOptions {
@@ -42,7 +43,28 @@ export interface ServerOptions {
   /** `[daemon]` of the configuration: image directory, limits, timeouts. */
   readonly settings?: ImgbasedConfig['daemon'];
   readonly bodyLimit?: number;
+  /**
+   * Answers the reads that show only LVM's state (CACHED_VERBS) from what was read before, while no
+   * change happened (see read-cache.ts). Without it every read goes to the engine.
+   */
+  readonly readCache?: ReadCache;
 }
+
+/**
+ * The read verbs whose answer is the layout or part of it: LVM's state only, which the read cache's
+ * stamp covers. Those that read the mounts (`layer --current`, `w`), boot files or anything else are
+ * not cached: the stamp would not see those change.
+ */
+export const CACHED_VERBS: ReadonlySet<string> = new Set([
+  'layout',
+  'layout --bases',
+  'layout --layers',
+  'layout --free-space',
+  'base --latest',
+  'base --of-layer',
+  'layer --latest',
+  'layer --volume-path',
+]);
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -160,14 +182,21 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   );
 
   const reads = new ReadBatcher();
+  const cache = options.readCache;
   for (const route of READ_ROUTES) {
+    const routeCache = CACHED_VERBS.has(route.verb) ? cache : undefined;
     app.get<{ Params: { name?: string } }>(
       route.url,
       { config: { verb: route.verb }, ...('param' in route ? { schema: { params: NameParamJsonSchema } } : {}) },
       async (request, reply) => {
         const key = `${route.verb}\0${request.params.name ?? ''}`;
-        const data = await reads.run(key, () => readVerb(engine(false), route.verb, request.params, {}));
-        return send(reply, 200, { schemaVersion: SCHEMA_VERSION, verb: route.verb, data });
+        // The answer is formatted once for every caller that shares the read.
+        const read = () =>
+          reads.run(key, async () => {
+            const data = await readVerb(engine(false), route.verb, request.params, {});
+            return envelopeText({ schemaVersion: SCHEMA_VERSION, verb: route.verb, data });
+          });
+        return sendText(reply, 200, await (routeCache ? routeCache.read(key, read) : read()));
       },
     );
   }
