@@ -76,7 +76,8 @@ _imgbase() {
           ;;
         layer)
           _arguments -s \
-            '--add[add a writable layer]' \
+            '--add[add a writable layer (it boots by default)]' \
+            '--trial[with --add\: the new layer boots next as a trial, the default stays until it proves itself]' \
             '--latest[the newest layer]' \
             '--current[the layer mounted at /]' \
             '--volume-path=[the device path of a base or layer]:BASE|LAYER:_imgbase_volumes' \
@@ -100,7 +101,7 @@ _imgbase() {
             '--edit-kernel-args=[change the kernel arguments of LAYER’s entry (with --append, --delete)]:LAYER:_imgbase_layers' \
             '*--append=[with --edit-kernel-args\: add ARG (key=value replaces the key’s value)]:ARG: ' \
             '*--delete=[with --edit-kernel-args\: take out ARG (a bare key takes every value)]:ARG: ' \
-            '--trial=[boot LAYER as a trial\: it becomes the default only once its checks pass]:LAYER:_imgbase_layers' \
+            '--trial=[boot LAYER as a trial\: it becomes the default only once its checks pass (with --set-default LAYER\: the same)]:LAYER:_imgbase_layers' \
             '--trial-status[the running trial and each layer’s boot state (trial, good, failed)]' \
             '--mark-good=[mark the running trial good\: it becomes the default]:LAYER:_imgbase_layers' \
             '--mark-bad=[mark the running trial bad\: the last good layer stays the default]:LAYER:_imgbase_layers' \

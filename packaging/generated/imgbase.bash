@@ -75,7 +75,7 @@ _imgbase() {
     case $command in
       layout) words='--init --from --init-nvr --bases --layers --free-space --adopt --units --json --debug --dry-run' ;;
       base) words='--add --size --remove --pin --unpin --latest --of-layer --json --debug --dry-run' ;;
-      layer) words='--add --latest --current --volume-path --mount --rw --umount --diff --content --json --debug --dry-run' ;;
+      layer) words='--add --trial --latest --current --volume-path --mount --rw --umount --diff --content --json --debug --dry-run' ;;
       boot) words='--list --get-default --set-default --next --kernel-args --edit-kernel-args --append --delete --trial --trial-status --mark-good --mark-bad --reason --check-trial --json --debug --dry-run' ;;
       update) words='--nvr --format --sha256 --from --keep --json --debug --dry-run' ;;
       rollback) words='--to --json --debug --dry-run' ;;
