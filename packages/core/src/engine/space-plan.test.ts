@@ -112,6 +112,20 @@ describe('planSpace', () => {
     });
     expect(planSpace(input({ boot: undefined })).needs.map((n) => n.space)).toEqual(['pool-data', 'pool-metadata']);
   });
+
+  it('checks an ESP mounted apart from /boot too when kernels are staged there, naming it', () => {
+    const esp = { where: '/efi', freeBytes: 10 * MiB };
+    const error = refusal({ esp });
+    expect(error.details).toMatchObject({ space: 'boot', where: '/efi', freeBytes: 10 * MiB });
+    expect(error.message).toMatch(/^Not enough space in \/efi: the update needs 64 MiB, 10 MiB is free/);
+    const roomy = planSpace(input({ esp: { where: '/efi', freeBytes: 200 * MiB } }));
+    expect(roomy.needs.slice(2)).toEqual([
+      { space: 'boot', where: '/boot', neededBytes: BOOT_ENTRY_BOUND_BYTES, freeBytes: 100 * MiB },
+      { space: 'boot', where: '/efi', neededBytes: BOOT_ENTRY_BOUND_BYTES, freeBytes: 200 * MiB },
+    ]);
+    // Its space is checked even when /boot's cannot be told.
+    expect(refusal({ boot: undefined, esp }).details).toMatchObject({ where: '/efi' });
+  });
 });
 
 describe('planGc', () => {

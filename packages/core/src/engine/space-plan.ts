@@ -40,6 +40,11 @@ export interface SpaceInput {
   readonly sourceLayerBytes: number;
   /** The boot partition (or ESP) kernels go to, when its free space can be told. */
   readonly boot?: { readonly where: string; readonly freeBytes: number } | undefined;
+  /**
+   * The ESP, when the bootloader stages kernels there and it is mounted apart from `boot`
+   * (systemd-boot with the ESP on /efi or /boot/efi): checked as well, under its own name.
+   */
+  readonly esp?: { readonly where: string; readonly freeBytes: number } | undefined;
   /** What garbage collection removes after this update. */
   readonly gcFrees: readonly { readonly base: string; readonly freesBytes: number }[];
   /** What could be freed by hand: `--keep 1`, and each removable base. */
@@ -84,8 +89,9 @@ export function planSpace(input: SpaceInput): SpacePlan {
     : metaFree;
   needs.push({ space: 'pool-metadata', where, neededBytes: metaNeeded, freeBytes: metaFreeAfter });
 
-  if (input.boot) {
-    const { where: bootWhere, freeBytes } = input.boot;
+  for (const partition of [input.boot, input.esp]) {
+    if (partition === undefined) continue;
+    const { where: bootWhere, freeBytes } = partition;
     needs.push({ space: 'boot', where: bootWhere, neededBytes: BOOT_ENTRY_BOUND_BYTES, freeBytes });
     if (BOOT_ENTRY_BOUND_BYTES > freeBytes) {
       throw new NoSpaceError('boot', bootWhere, BOOT_ENTRY_BOUND_BYTES, freeBytes, input.relief);

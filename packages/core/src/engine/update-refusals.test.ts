@@ -99,6 +99,19 @@ describe('update refuses, changing nothing', () => {
     expect(state()).toBe(before);
   });
 
+  it('an ESP mounted apart from /boot, where the bootloader stages kernels, without room for one', async () => {
+    h.boot.kernelRoot = '/efi';
+    h.host.spaces['/efi'] = { freeBytes: 20 * 1024 ** 2, sizeBytes: 512 * 1024 ** 2 };
+    const before = state();
+    const refused = h.engine().update({ image });
+    await expect(refused).rejects.toMatchObject({
+      code: 'E_NO_SPACE',
+      details: { space: 'boot', where: '/efi', freeBytes: 20 * 1024 ** 2 },
+    });
+    await expect(refused).rejects.toThrow(/^Not enough space in \/efi: the update needs 64 MiB, 20 MiB is free/);
+    expect(state()).toBe(before);
+  });
+
   it('names a removable base in the E_NO_SPACE message', async () => {
     h.images.add('/images/Base-1-5.img', 'Base-1-5');
     await h.engine().update({ image: '/images/Base-1-5.img' });

@@ -17,6 +17,7 @@ import { Tags } from '../layout/tags.js';
 import type { SpacePlan, UpdateResult } from '../layout/update-schema.js';
 import { compareNvr, parseLayerName, parseNvr } from '../naming/nvr.js';
 import type { BootEntries } from './boot-entries.js';
+import { bootSpaces } from './boot-space.js';
 import { type ChangePath, step } from './change-path.js';
 import { planGc } from './gc.js';
 import { findByDevice, requireLayout } from './layout-lookups.js';
@@ -264,13 +265,13 @@ export class Update {
     );
     const keepOne = frees(planGc(layout.bases, 1, protectedNames).remove);
     const keepOneFrees = keepOne.reduce((sum, f) => sum + f.freesBytes, 0);
-    const bootSpace = await this.host.spaceOf?.(this.settings.bootDir, context);
+    const spaces = await bootSpaces(this.host, this.boot, this.settings.bootDir, context);
     return planSpace({
       pool: report.pools.find((p) => p.vg === layout.vg && p.name === layout.pool.name)!,
       group: report.groups.find((g) => g.name === layout.vg)!,
       image: info,
       sourceLayerBytes: source.layer.sizeBytes,
-      boot: bootSpace && { where: this.settings.bootDir, freeBytes: bootSpace.freeBytes },
+      ...spaces,
       gcFrees,
       relief: { keep: keepOneFrees > 0 ? { keep: 1, freesBytes: keepOneFrees } : undefined, removable },
     });

@@ -27,6 +27,8 @@ export class MemoryBootloader implements Bootloader, BootloaderSelection {
   /** What writes report: false as on a FAT ESP, where no write is one atomic rename. */
   atomic = true;
   readonly log: string[] = [];
+  /** The root `ownFiles` reports: where kernels are staged (an ESP mounted apart, as systemd-boot may). */
+  kernelRoot = '/boot';
   /** imgbased's files on the (imaginary) boot partition: `/boot/<layer>` directories and leftovers. */
   readonly files = new Set<string>();
   /** Makes a write apply, then throw: a write that fails half way. */
@@ -86,7 +88,7 @@ export class MemoryBootloader implements Bootloader, BootloaderSelection {
   async ownFiles(): Promise<OwnBootFiles> {
     const names = [...this.files].map((p) => p.slice('/boot/'.length));
     return {
-      root: '/boot',
+      root: this.kernelRoot,
       layerDirs: names.filter((n) => !n.startsWith('.')),
       leftovers: names.filter((n) => n.startsWith('.')).map((n) => `/boot/${n}`),
     };
