@@ -96,7 +96,7 @@ describe('imgbase never leaves a half-made volume', () => {
       /* 5 */ shim('mkfs.ext4', 'echo "mkfs.ext4: injected failure" >&2; exit 1'),
       /* 6 */ { argv: [IMGBASE, 'base', '--add', 'Base-2-0', '--size', '1G'], env: SHIMMED },
       /* 7 */ LVS,
-      /* 8 */ shim('e2image', 'echo "e2image: injected failure" >&2; exit 1'),
+      /* 8 */ shim('dumpe2fs', 'echo "dumpe2fs: injected failure" >&2; exit 1'),
       /* 9 */ { argv: [IMGBASE, 'base', '--add', 'Base-3-0', '--size', '1G', image], env: SHIMMED },
       /* 10 */ LVS,
       /* 11 */ [IMGBASE, 'layer', '--add', '--dry-run'],
@@ -112,7 +112,7 @@ describe('imgbase never leaves a half-made volume', () => {
     for (const [run, lvs, message] of [
       [3, 4, 'tune2fs: injected failure'],
       [6, 7, 'mkfs.ext4: injected failure'],
-      [9, 10, 'e2image: injected failure'],
+      [9, 10, 'dumpe2fs: injected failure'],
     ] as const) {
       expect(s.step(run).exitCode).toBe(1);
       expect(s.step(run).stderr).toContain(message);
@@ -125,7 +125,7 @@ describe('imgbase never leaves a half-made volume', () => {
     expect(s.step(11).stdout).toContain('tune2fs -U random /dev/onn/Base-1-0+2');
     const plan = JSON.parse(s.step(12).stdout).data;
     expect(plan.dryRun).toBe(true);
-    expect(plan.plan.map((c: { argv: string[] }) => c.argv[0])).toEqual(expect.arrayContaining(['lvm', 'e2image']));
+    expect(plan.plan.map((c: { argv: string[] }) => c.argv[0])).toEqual(expect.arrayContaining(['lvm', 'resize2fs']));
     expect(s.step(13).stdout).toBe(initial);
 
     expect(s.step(14).exitCode, s.step(14).stderr).toBe(0);

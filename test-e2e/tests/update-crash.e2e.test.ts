@@ -54,7 +54,8 @@ ${KILLED_WHEN}
 echo @@before
 state
 echo @@copy
-killed_when 'pgrep -x e2image >/dev/null' ${image}
+# The copy runs in imgbase itself: the new volume exists and the image is open.
+killed_when '[ -e /dev/onn/Node-2-1 ] && ls -l /proc/[0-9]*/fd 2>/dev/null | grep -q Node-2-1.img' ${image}
 state
 echo @@recover-copy
 ${IMGBASE} base --pin Base-1-0 --json

@@ -56,7 +56,8 @@ echo @@before-cancel
 ${FINGERPRINT}
 echo @@cancel
 ${post('{"verb":"update","args":{"image":"Node-3-1.img"}}', '/tmp/job2.json')}
-for i in $(seq 3000); do pgrep -x e2image >/dev/null && break; sleep 0.02; done
+# Cancelled during the copy, which runs in the daemon itself: the new volume exists and the image is open.
+for i in $(seq 3000); do [ -e /dev/onn/Node-3-1 ] && ls -l /proc/[0-9]*/fd 2>/dev/null | grep -q Node-3-1.img && break; sleep 0.02; done
 ${API} -X DELETE http://localhost/v1/jobs/${jobIdOf('/tmp/job2.json')} >/dev/null
 ${API} -N http://localhost/v1/jobs/${jobIdOf('/tmp/job2.json')}/events
 echo @@after-cancel
