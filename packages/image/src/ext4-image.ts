@@ -5,7 +5,7 @@ import type { ImageTree } from './image-tree.js';
 export interface Ext4ImageFacts {
   /** The file system's size: the smallest device it installs onto. */
   readonly fileSystemBytes: number;
-  /** Its blocks in use (metadata included): what `e2image -ra` writes. */
+  /** Its blocks in use (metadata included): what `FilesystemDriver.writeImage` copies. */
   readonly usedBytes: number;
 }
 

@@ -22,7 +22,7 @@ export async function installImage(
 
   switch (image.format) {
     case 'ext4':
-      // e2image writes the used blocks only; the driver then grows the file system to the device.
+      // The driver copies the blocks in use only, then grows the file system to a larger device.
       await measured(
         () => deviceWrites(device),
         () => filesystems.writeImage(image.path, device, context),

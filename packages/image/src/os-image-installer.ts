@@ -11,7 +11,7 @@ import { inspectImage } from './inspect.js';
 import { installImage } from './install.js';
 
 /**
- * ImageInstaller on the host's tools: e2fsprogs (dumpe2fs, e2fsck, debugfs, and e2image through the
+ * ImageInstaller on the host's tools: e2fsprogs (dumpe2fs, e2fsck, debugfs; an ext4 image's copy through the
  * FilesystemDriver), squashfs-tools, GNU tar with gzip/xz/zstd, mount. Every command through the
  * CommandRunner; the target file system through the FilesystemDriver.
  */
