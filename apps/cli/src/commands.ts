@@ -131,7 +131,8 @@ export function addCommands(program: Command, { common, act }: CommandKit): void
           '[BASE|LAYER]',
           'with --add: the base or layer to start from (default: the newest base); with --diff: the one to compare with; with --mount: the directory',
         )
-        .option('--add', 'add a writable layer')
+        .option('--add', 'add a writable layer (it boots by default)')
+        .option('--trial', 'with --add: the new layer boots next as a trial, the default stays until it proves itself')
         .option('--latest', 'the newest layer')
         .option('--current', 'the layer mounted at /')
         .option('--volume-path <BASE|LAYER>', 'the device path of a base or layer'),
@@ -142,7 +143,11 @@ export function addCommands(program: Command, { common, act }: CommandKit): void
     act('layer', async (o, context) => {
       const admin = await runLayerAdmin(o, context);
       if (admin) return admin;
-      if (o.add) return changed(await context.run('layer --add', { from: (o.args as string[])[0] }));
+      if (o.trial && !o.add) throw new UsageError('--trial goes with --add');
+      if (o.add) {
+        const from = (o.args as string[])[0];
+        return changed(await context.run('layer --add', o.trial ? { from, trial: true } : { from }));
+      }
       if (o.latest || o.current) {
         const result = await context.run(o.latest ? 'layer --latest' : 'layer --current', {});
         return oneLine(result, result.layer);

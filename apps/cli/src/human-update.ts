@@ -67,7 +67,7 @@ export function updated(result: UpdateResult): Outcome {
     );
     out.push('These commands would run:');
     for (const command of result.plan) out.push(`  ${shellQuote(command.argv)}`);
-    out.push(`${result.bootsNext ?? 'The current default'} would boot next`);
+    out.push(`${result.bootsNext ?? 'The current default'} would boot next${result.trial ? ' as a trial' : ''}`);
     return { data: result, human: lines(out) };
   }
   out.push(`Installed ${image} as base ${result.base} (${nvr}), first layer ${result.layer}`);
@@ -77,7 +77,9 @@ export function updated(result: UpdateResult): Outcome {
     out.push(`Removed base ${removed.base}${layers} and their boot entries (keep ${result.gc.keep})`);
   }
   out.push(`Bases kept: ${result.gc.kept.join(', ')}`);
-  if (result.bootsNext === result.layer) out.push(`${result.layer} boots next: reboot to use it`);
+  if (result.bootsNext === result.layer && result.trial)
+    out.push(`${result.layer} boots next as a trial: it becomes the default once its checks pass; reboot to use it`);
+  else if (result.bootsNext === result.layer) out.push(`${result.layer} boots next: reboot to use it`);
   else
     out.push(`No boot entry was written for ${result.layer}; ${result.bootsNext ?? 'the current default'} boots next`);
   return { data: result, human: lines(out) };

@@ -1,5 +1,5 @@
 import type { BootChange, BootList, ChangeResult, KernelArgsChange } from '@imgbased/core';
-import { shellQuote } from './output.js';
+import { bootStateNote, shellQuote } from './output.js';
 
 /** What a verb printed: its `--json` data and the text a person reads. */
 export interface Outcome {
@@ -21,6 +21,9 @@ export function changed(result: ChangeResult): Outcome {
     for (const name of result.removed) out.push(`Removed ${name}`);
     for (const id of result.boot?.added ?? []) out.push(`Added boot entry ${id} (${result.boot?.bootloader})`);
     for (const id of result.boot?.removed ?? []) out.push(`Removed boot entry ${id} (${result.boot?.bootloader})`);
+    const layer = result.created.at(-1);
+    if (result.boot?.trial && layer)
+      out.push(`${layer} boots next as a trial: it becomes the default once its checks pass`);
   }
   return { data: result, human: lines(out) };
 }
@@ -58,12 +61,4 @@ export function oneLine(data: unknown, line: string): Outcome {
 
 export function lines(items: readonly string[]): string {
   return items.length === 0 ? '' : `${items.join('\n')}\n`;
-}
-
-/** `boot --list`: a layer's trial-boot state after its title. */
-function bootStateNote(state: BootList['entries'][number]['bootState']): string {
-  if (state === null) return '';
-  if (state.state === 'trial') return `  (trial, ${state.attemptsLeft ?? '?'} boot(s) left)`;
-  if (state.state === 'failed') return `  (failed: ${state.reason})`;
-  return '  (good)';
 }

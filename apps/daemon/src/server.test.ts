@@ -351,6 +351,7 @@ describe('the boot verbs', () => {
         layer: 'Base-1-0+1',
         entry: entryIdForLayer('Base-1-0+1'),
         atomic: true,
+        trial: false,
       });
       // While the lock is held, the change fails with E_LOCKED, and nothing changed.
       await expect(client.run({ verb: 'boot --set-default', args: { layer: 'Base-1-0+1' } })).rejects.toMatchObject({

@@ -181,7 +181,7 @@ export class TrialVerbs {
     const bootloader = await this.entries.bootloader(context);
     if (!bootloader) throw new NoBootloaderError(['auto']);
     const trial = bootloader.trial?.();
-    if (!trial) throw new BootUnsupportedError(bootloader.name, 'boot a layer as a trial');
+    if (!trial) throw new BootUnsupportedError(bootloader.name, 'boot a layer as a trial (drop --trial)');
     const trials = new TrialBoots(trial, { tries: this.settings.tries, onFailure: this.settings.on_failure });
     return { bootloader, trials, trial };
   }
