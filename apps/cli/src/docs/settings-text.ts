@@ -42,7 +42,7 @@ export const SETTING_TEXT: Readonly<Record<string, string>> = {
   'check.autoextend':
     'yes: check warns unless LVM autoextends the thin pool (thin_pool_autoextend_threshold below 100)',
   'trial.enabled':
-    'yes: update boots the new layer as a trial (no, the default for now: it becomes the default at once)',
+    'yes (the default): update boots the new layer as a trial when the bootloader has trial boots (no: it becomes the default at once)',
   'trial.tries': 'boots a trial gets (1 to 9) before the bootloader falls back to the last good layer',
   'trial.on_failure': 'reboot (into the last good layer) or stay, after a required check fails',
   'trial.timeout': 'seconds each check of imgbased-boot-check.service may take',
