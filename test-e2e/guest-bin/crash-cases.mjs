@@ -29,7 +29,9 @@ function attach(golden) {
     sh(`rm -f ${COW} && truncate -s 4G ${COW}`);
     cowLoop = sh(`losetup -f --show ${COW}`).trim();
     const sectors = sh(`blockdev --getsz ${golden.device}`).trim();
+    // No udev in the VM: the node under /dev/mapper is made by hand.
     sh(`dmsetup create ${SNAPSHOT} --table "0 ${sectors} snapshot ${golden.device} ${cowLoop} N 8"`);
+    sh(`dmsetup mknodes ${SNAPSHOT}`);
     loop = sh(`losetup -P -f --show /dev/mapper/${SNAPSHOT}`).trim();
   }
   writeFileSync('/etc/imgbased.conf', golden.config);
@@ -55,18 +57,20 @@ function detach() {
 }
 
 /**
- * The steps a row kills at: all, or with `sample: 'kinds'` the first step of each name (each command,
- * each file step), every boot file write's staged file and rename (each write: a new entry, a
- * default switch, a removal), and the last step.
+ * The steps a row kills at: all, or one per selector of its `sample` (the nth step of that name whose
+ * detail contains the selector's), labelled with the selector's kind. A selector that matches nothing
+ * (the verb's steps changed) is a cell that did not hold: the row must be looked at again.
  */
 function pickSteps(steps, sample) {
-  if (sample !== 'kinds') return steps;
-  const seen = new Set();
-  return steps.filter((step, i) => {
-    const first = !seen.has(step.name);
-    seen.add(step.name);
-    return first || step.name === 'boot.writeNew' || step.name === 'boot.rename' || i === steps.length - 1;
-  });
+  if (sample === undefined) return steps;
+  return sample
+    .map((selector) => {
+      const matching = steps.filter((s) => s.name === selector.name && s.detail.includes(selector.detail ?? ''));
+      const step = matching[(selector.nth ?? 1) - 1];
+      if (step === undefined) return { n: 0, name: selector.name, detail: JSON.stringify(selector), missing: true };
+      return { ...step, kind: selector.kind };
+    })
+    .sort((a, b) => a.n - b.n);
 }
 
 function imgbaseRun(args, env = {}) {
@@ -148,7 +152,9 @@ for (const verb of plan.verbs) {
   const picked = pickSteps(traced.steps, verb.sample);
   if (picked.length < traced.steps.length) log(`${verb.name}: killing at ${picked.map((s) => s.n).join(' ')}`);
   for (const step of picked) {
-    const cell = { ...step, ...killCase(verb, golden, step.n) };
+    const cell = step.missing
+      ? { ...step, killed: false, killedStderr: 'no step matches this sample selector', damage: [], after: [] }
+      : { ...step, ...killCase(verb, golden, step.n) };
     log(`${verb.name} step ${step.n} ${step.name}: ${cell.after.length === 0 ? 'held' : cell.after.join('; ')}`);
     cells.push(cell);
   }

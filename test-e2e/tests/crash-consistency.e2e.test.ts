@@ -87,6 +87,7 @@ describe.concurrent('crash consistency: every changing verb killed at every step
         await writeFile(path.join(workDir, `crash-guest-${group}.log`), run.stderr);
         expect(run.exitCode, `${run.stderr.slice(-4000)}\n${run.consoleTail}`).toBe(0);
         const results = JSON.parse(run.stdout) as CrashVerbResult[];
+        await writeFile(path.join(workDir, `crash-results-${group}.json`), run.stdout);
         const inVmMs = run.durationMs;
 
         // One real boot per verb, of the disk its worst kill left (two at a time: 2 cores).

@@ -79,6 +79,7 @@ ${close}`;
   const grub = `cp --sparse=always /tmp/golden-fresh.img /tmp/golden-grub.img
 ${open('/tmp/golden-grub.img')}
 ${conf(GRUB_MENU_CONF)}
+chattr -i /boot/extlinux/ldlinux.sys 2>/dev/null || true  # extlinux makes it immutable
 rm -rf /boot/extlinux
 grub-install --target=i386-pc --boot-directory=/boot --modules="part_msdos ext2" \${loop} >&2
 printf 'serial --unit=0 --speed=115200\\nterminal_input serial console\\nterminal_output serial console\\nset timeout=1\\n' > /boot/grub/grub.cfg

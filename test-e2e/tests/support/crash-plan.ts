@@ -13,11 +13,11 @@ export interface CrashVerb {
   /** The command after a kill (default: the verb again), e.g. a cheaper `recover --yes`. */
   next?: string[];
   /**
-   * `kinds`: kill at a representative subset of the traced steps only (crash-cases.mjs pickSteps):
-   * the first step of each command or file-step name, and every boot file write's staged file and
-   * rename. Default: every step.
+   * Kill at these steps of the trace only (default: every step), each a kind of step the row must
+   * cover: the `nth` (default 1) step named `name` whose detail contains `detail`. A selector that
+   * matches no step fails the run (crash-cases.mjs pickSteps).
    */
-  sample?: 'kinds';
+  sample?: { kind: string; name: string; detail?: string; nth?: number }[];
   /** What a boot after the worst step may boot: layers by img.bootid, `root` for the foreign entry. */
   boots: string[];
   /** Boot the disk after the worst step (default true; false when the verb changes nothing to boot). */
@@ -48,17 +48,23 @@ export const CRASH_VERBS: CrashVerb[] = [
   {
     // The image: a tiny ext4 file system (the proof init, no kernel: the source entry's kernel boots
     // it), made once per VM. Two bases kept: GC removes Base-1-0, whose layer is the default. A whole
-    // update takes ~15 s in the VM, so: the next command is `recover --yes` (what an admin runs after
-    // a crash; not the update again), and only a sample of its steps is killed (see `sample`): the
-    // new base's lvcreate, the image copy into it, its protection, the layer's snapshot, the
-    // carry-over (its first mount and cp), each boot file write's staged file and rename (the new
-    // entry, the default switch to it, GC's removal of Base-1-0's entries), GC's first lvremove, and
-    // the last step (the final settle).
+    // update is 66 steps and ~15-30 s in the VM, so the next command is `recover --yes` (what an admin
+    // runs after a crash, not the whole update again), and only one step of each kind is killed: the
+    // image copy into the new base (e2image), the carry-over (tar), the new entry's write (renamed
+    // in, its layer still pending), GC (the removed base's entries renamed out; its first lvremove)
+    // and the default switch (the commit step's write, the last extlinux.conf rename).
     name: 'update',
     argv: ['update', UPDATE_IMAGE, '--nvr', 'Base-3-0'],
     golden: 'laid-out',
     next: ['recover', '--yes'],
-    sample: 'kinds',
+    sample: [
+      { kind: 'copy', name: 'run.e2image' },
+      { kind: 'persistence', name: 'run.tar' },
+      { kind: 'boot entry write', name: 'boot.rename', detail: 'extlinux.conf', nth: 1 },
+      { kind: 'gc: entries', name: 'boot.rename', detail: 'extlinux.conf', nth: 3 },
+      { kind: 'gc: volumes', name: 'run.lvm.lvremove' },
+      { kind: 'default switch', name: 'boot.rename', detail: 'extlinux.conf', nth: 4 },
+    ],
     boots: ['Base-1-0+2', 'Base-2-0+1', 'Base-3-0+1'],
   },
   {
@@ -112,6 +118,8 @@ export const CRASH_VERBS: CrashVerb[] = [
 export interface CrashCell {
   n: number;
   name: string;
+  /** The kind of step a sampled row's cell stands for. */
+  kind?: string;
   detail: string;
   killed: boolean;
   killedStderr: string;
@@ -166,7 +174,7 @@ export function renderTable(results: CrashVerbResult[], boots: Record<string, st
       const problem = cellProblem(c);
       const worst = c.n === r.worst ? ' (worst)' : '';
       lines.push(
-        `| ${label} | ${c.n}${worst} | ${c.name} ${shorten(c.detail)} | ${problem === undefined ? 'held' : `NOT HELD: ${problem}`} | ${c.damage.length} | ${c.nextCode ?? c.nextExit} |`,
+        `| ${label} | ${c.n}${worst}${c.kind === undefined ? '' : ` (${c.kind})`} | ${c.name} ${shorten(c.detail)} | ${problem === undefined ? 'held' : `NOT HELD: ${problem}`} | ${c.damage.length} | ${c.nextCode ?? c.nextExit} |`,
       );
     }
   }
