@@ -1,6 +1,7 @@
 // Image install benchmark: @imgbased/image's install of an OS image onto a block device against the plain
 // tool doing the same copy, measured in the same run on the same kind of target, reported as ratios.
-//   node test-e2e/bin/run-ts.mjs bench/image-install.ts [--rounds N]   (default 5)
+//   node test-e2e/bin/run-ts.mjs bench/image-install.ts [--rounds N] [--former]   (default 5 rounds)
+// --former also times the former ext4 install (e2image -ra, e2fsck -f -y, resize2fs) in each round.
 // Needs root (loop devices, mounts). No LVM: each target is a fresh loop device on a sparse file of the
 // same file system as the images, which is what the ratios need (both sides write to the same kind of device).
 //
@@ -10,7 +11,8 @@
 //   image's size) vs `cp --sparse=always IMAGE DEVICE`. The phases are each tool's time, the rest is the copy.
 // - squashfs: install (mkfs.ext4 -E discard, mount, unsquashfs, umount) vs `unsquashfs` into an ext4 already
 //   made and mounted on the same kind of device (its mkfs and mount are not timed: the install's are).
-// Every run starts with the page cache dropped and ends when its writes reached the device (sync).
+// Every run starts with the page cache dropped and ends when its writes reached the device (sync, and an
+// fsync of the device: its cache flushed, as the install does itself).
 // @imgbased/image and its adapters are bundled from their sources (esbuild), so no build is needed.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -21,7 +23,8 @@ import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../test-e2e/src/index.ts';
 
 const MiB = 1024 ** 2;
-const sh = (argv: string[]) => execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+const sh = (argv: string[]) =>
+  execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const loops: string[] = [];
 const mounts: string[] = [];
 
@@ -131,13 +134,19 @@ async function cpuMs(): Promise<number> {
 
 const cpu: Record<string, number[]> = {};
 
-/** Wall time until the writes reached the device; the CPU time goes to `cpu[name]`. */
-async function timed(name: string, work: () => Promise<void> | void): Promise<number> {
+/**
+ * Wall time until the writes reached the device: `sync`, then `sync DEVICE` (fsync: a cache flush, which
+ * a loop device passes on as an fsync of its backing file). The flush makes every run durable alike: the
+ * install flushes the device itself (fdatasync, e2fsck, umount), a plain `sync` leaves cp's writes in
+ * the backing file's page cache. The CPU time goes to `cpu[name]`.
+ */
+async function timed(name: string, device: string, work: () => Promise<void> | void): Promise<number> {
   await coldStart();
   const cpuBefore = await cpuMs();
   const started = performance.now();
   await work();
   sh(['sync']);
+  sh(['sync', device]);
   const ms = performance.now() - started;
   cpu[name] = [...(cpu[name] ?? []), (await cpuMs()) - cpuBefore];
   return ms;
@@ -185,7 +194,7 @@ async function buildImage(work: string): Promise<{ ext4: string; squashfs: strin
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function main(rounds: number): Promise<void> {
+async function main(rounds: number, withFormer: boolean): Promise<void> {
   const work = await mkdtemp(path.join(tmpdir(), 'imgbased-bench-image-'));
   try {
     const installer = await loadInstaller(work);
@@ -200,7 +209,13 @@ async function main(rounds: number): Promise<void> {
     const mnt = path.join(work, 'mnt');
     await mkdir(mnt);
 
-    const times = { ext4: [] as number[], cp: [] as number[], squashfs: [] as number[], unsquashfs: [] as number[] };
+    const times = {
+      ext4: [] as number[],
+      cp: [] as number[],
+      squashfs: [] as number[],
+      unsquashfs: [] as number[],
+      e2image: [] as number[],
+    };
     /** One timed run on a fresh target; `prepare` is not timed. */
     const onFreshTarget = async (
       name: string,
@@ -209,12 +224,32 @@ async function main(rounds: number): Promise<void> {
     ) => {
       const t = await target(work, 1024 * MiB);
       prepare?.(t.device);
-      const ms = await timed(name, () => run(t.device));
+      const ms = await timed(name, t.device, () => run(t.device));
       if (mounts.includes(mnt)) umount(mnt);
       unloop(t.device);
       return ms;
     };
+    /** The former install (before 2026-12): e2image -ra (4 KiB I/O), then e2fsck -f -y and resize2fs. */
+    const formerExt4Install = (device: string) => {
+      const mine = phases.e2image ?? {};
+      phases.e2image = mine;
+      for (const argv of [
+        ['e2image', '-ra', images.ext4, device],
+        ['e2fsck', '-f', '-y', device],
+        ['resize2fs', device],
+      ]) {
+        const started = performance.now();
+        try {
+          sh(argv);
+        } catch (error) {
+          // e2fsck exits 1 when it corrected something: fit for use.
+          if (argv[0] !== 'e2fsck' || (error as { status?: number }).status !== 1) throw error;
+        }
+        mine[argv[0]!] = [...(mine[argv[0]!] ?? []), performance.now() - started];
+      }
+    };
     const runs = {
+      e2image: formerExt4Install,
       ext4: (device: string) => installWithPhases('ext4', installer, ext4Info, device),
       cp: (device: string) => void sh(['cp', '--sparse=always', images.ext4, device]),
       squashfs: (device: string) => installWithPhases('squashfs', installer, squashfsInfo, device),
@@ -237,10 +272,12 @@ async function main(rounds: number): Promise<void> {
         }
       };
       await pair('ext4', 'cp');
+      if (withFormer) times.e2image.push(await onFreshTarget('e2image', runs.e2image));
       await pair('squashfs', 'unsquashfs');
       console.error(
         `round ${round + 1}: ext4 install ${times.ext4.at(-1)!.toFixed(0)} ms, cp ${times.cp.at(-1)!.toFixed(0)} ms; ` +
-          `squashfs install ${times.squashfs.at(-1)!.toFixed(0)} ms, unsquashfs ${times.unsquashfs.at(-1)!.toFixed(0)} ms`,
+          `squashfs install ${times.squashfs.at(-1)!.toFixed(0)} ms, unsquashfs ${times.unsquashfs.at(-1)!.toFixed(0)} ms` +
+          (withFormer ? `; former ext4 install ${times.e2image.at(-1)!.toFixed(0)} ms` : ''),
       );
     }
     await rm(path.join(work, 'target.dev'), { force: true });
@@ -261,6 +298,13 @@ async function main(rounds: number): Promise<void> {
       ` fastest runs ${ms(Math.min(...times[a]))} vs ${ms(Math.min(...times[b]))}: ${best(times[a], times[b]).toFixed(2)}×;` +
       ` CPU ${ms(median(cpu[a]!))} vs ${ms(median(cpu[b]!))}: ${cpuRatio(a, b).toFixed(2)}×`;
     console.log(line('ext4 install vs cp --sparse=always', 'ext4', 'cp', ext4Ratio, 1.3));
+    if (withFormer) {
+      const former = ratio(times.e2image, times.cp);
+      console.log(
+        `  former ext4 install (e2image -ra, e2fsck -f -y, resize2fs) vs cp: ${ms(median(times.e2image))}: ${former.toFixed(2)}×;` +
+          ` fastest run ${ms(Math.min(...times.e2image))}; CPU ${ms(median(cpu.e2image!))}`,
+      );
+    }
     console.log(line('squashfs install vs unsquashfs into a made ext4', 'squashfs', 'unsquashfs', squashfsRatio, 1.2));
     console.log(
       `  inspect (not in the ratios): ext4 ${ms(inspectExt4Ms)} (dumpe2fs, e2fsck -f -n, debugfs), squashfs ${ms(inspectSquashfsMs)} (unsquashfs -s, -lln, -cat)`,
@@ -294,4 +338,4 @@ async function main(rounds: number): Promise<void> {
 
 const args = process.argv.slice(2);
 const roundsAt = args.indexOf('--rounds');
-await main(roundsAt >= 0 ? Number(args[roundsAt + 1]) : 5);
+await main(roundsAt >= 0 ? Number(args[roundsAt + 1]) : 5, args.includes('--former'));
