@@ -1,7 +1,8 @@
 // imgbase update and rollback under grub (SeaBIOS) and systemd-boot (OVMF), proven by booting; the
 // extlinux case is update-formats. Per bootloader: one harness VM prepares the disk (Base-1-0 with two
-// layers, as the boot-* tests do) and installs a new image from Base-1-0+2; the new layer boots and
-// says from the booted system what its root is and which os-release it has; rollback; the old layer boots.
+// layers, as the boot-* tests do) and installs a new image from Base-1-0+2, which boots next as a trial
+// ([trial] enabled, the default): the old layer stays the default. The new layer boots and says from the
+// booted system what its root is and which os-release it has; rollback ends the trial; the old layer boots.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bootDisk, type DiskBootResult, makeOvmfVars, makeScratchDir, repoRoot } from '../src/index.ts';
@@ -31,7 +32,14 @@ async function updateBootRollbackBoot(
     afterLayers: `imgbase update --from ${OLD_LAYER} ${image} >&2`,
   });
   expect(list.entries.map((e) => e.layer)).toEqual(['Base-1-0+1', 'Base-1-0+2', NEW_LAYER]);
-  expect(list.entries.filter((e) => e.isDefault).map((e) => e.layer)).toEqual([NEW_LAYER]);
+  // A trial: the default stays the old layer until the new one proves itself; the trial boots next.
+  expect(list.entries.filter((e) => e.isDefault).map((e) => e.layer)).toEqual([OLD_LAYER]);
+  const states = list.entries.map((e) => [e.layer, e.bootState?.state ?? null]);
+  expect(states).toEqual([
+    ['Base-1-0+1', null],
+    [OLD_LAYER, null],
+    [NEW_LAYER, 'trial'],
+  ]);
 
   const updated = await boot(fixture);
   expect(updated.proof, updated.console.slice(-3000)).toMatchObject({
@@ -46,11 +54,19 @@ async function updateBootRollbackBoot(
     motd: 'vendor motd of Node-2.0-1',
   });
 
-  const rolled = await imgbaseOn(fixture, 'imgbase rollback\nimgbase boot --get-default');
+  // The trial booted once and never marked itself good (the proof init runs no check): rollback ends it.
+  const rolled = await imgbaseOn(
+    fixture,
+    'imgbase rollback\nimgbase boot --get-default\nimgbase boot --trial-status --json',
+  );
   // On the ESP (FAT) the line goes on: "(not written atomically on this file system)".
-  const [said, nowDefault] = rolled.split('\n');
+  const [said, nowDefault, ...status] = rolled.split('\n');
   expect(said).toMatch(`${OLD_LAYER} boots next (instead of ${NEW_LAYER}): reboot to use it`);
   expect(nowDefault).toBe(OLD_LAYER);
+  expect(JSON.parse(status.join('\n')).data).toMatchObject({
+    trial: null,
+    layers: [{ layer: NEW_LAYER, state: 'failed', reason: `ended by rollback ${OLD_LAYER}` }],
+  });
   const old = await boot(fixture);
   expect(old.proof, old.console.slice(-3000)).toMatchObject({
     bootId: OLD_LAYER,

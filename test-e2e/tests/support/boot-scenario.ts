@@ -72,7 +72,10 @@ export async function prepareBootDisk(
   },
 ): Promise<{
   fixture: BootFixture;
-  list: { bootloader: string; entries: { layer: string | null; isDefault: boolean }[] };
+  list: {
+    bootloader: string;
+    entries: { layer: string | null; isDefault: boolean; bootState: { state: string; reason: string | null } | null }[];
+  };
 }> {
   const dir = await makeScratchDir(name);
   const disk = (await buildThinpHostDisk(path.join(dir, 'host.img'))).path;
