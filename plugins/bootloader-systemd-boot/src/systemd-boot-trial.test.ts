@@ -135,6 +135,18 @@ describe('systemd-boot trial boots', () => {
     expect(powerOn(files, ESP)).toBe(GOOD);
   });
 
+  it('a failed trial chosen by boot --set-default after all: its spent counter goes, so the default matches it', async () => {
+    const { files, managed, trials } = await host();
+    await trials.start(TRIAL);
+    for (let n = 0; n < 4; n++) powerOn(files, ESP);
+    await trials.check(GOOD, async () => ({ ok: true }));
+    expect(names(files)).toContain(`${id(TRIAL)}+0-3.conf`);
+    await managed.setDefault(id(TRIAL));
+    expect(names(files)).toContain(`${id(TRIAL)}.conf`);
+    expect(loaderConf(files)).toBe(`timeout 3\ndefault ${id(TRIAL)}.conf\n`);
+    expect(powerOn(files, ESP)).toBe(TRIAL);
+  });
+
   it('systemd-bless-boot blessing the trial (plain name) does not make it good: the check still decides', async () => {
     const { files, bootloader, trials } = await host();
     await trials.start(TRIAL);

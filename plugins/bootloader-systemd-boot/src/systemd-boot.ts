@@ -125,10 +125,22 @@ export function createSystemdBoot({
       return { filesReplaced: changed };
     },
     async writeDefault(_location, entryId, before: SystemdBoot) {
+      const { entries } = await paths();
+      let changed = 0;
+      // systemd-boot matches `default` against whole file names, counter included: an entry of imgbased's
+      // chosen as the default loses its counter first (a failed trial's `+0-2`), or it would never match.
+      const file = before.parsed.blsFiles.find((f) => f.id === entryId);
+      if (file?.tries !== undefined && blsToBootEntry(file).layer !== undefined) {
+        await files.rename(`${entries}/${file.fileName}`, `${entries}/${blsFileName(file.id)}`);
+        await files.syncDirectory(entries);
+        changed++;
+      }
       // Compared with loader.conf as written: a trial's pattern reads as the good entry, yet is no plain default.
-      if (entryId === defaultOf(before.parsed.loader)) return { filesReplaced: 0 };
-      await replaceLoaderConf(before.parsed.loader, entryId);
-      return { filesReplaced: 1 };
+      if (entryId !== defaultOf(before.parsed.loader)) {
+        await replaceLoaderConf(before.parsed.loader, entryId);
+        changed++;
+      }
+      return { filesReplaced: changed };
     },
     trial: systemdBootTrial(files, paths),
     oneShot: {
