@@ -8,15 +8,15 @@
 // The host arms +2 before the first boot; each later trial is armed by the good layer's own userspace
 // (userspace-guest/imgbased-e2e, from the queue on /boot) once the previous story ended, so the whole
 // chain is a series of disk boots with no harness run between them.
-import { copyFile, cp, mkdir } from 'node:fs/promises';
+import { copyFile, cp, mkdir, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { bootDisk, buildProofInitrd, type DiskBootResult } from './boot.ts';
+import { bootDisk, buildProofInitrd, type DiskBootResult, makeOvmfVars } from './boot.ts';
 import { buildThinpHostDisk } from './fixtures.ts';
 import { makeScratchDir, repoRoot } from './paths.ts';
 import { buildUserspaceImage, USERSPACE_CLI_DIR, type UserspaceImage } from './userspace.ts';
 import { runInVm } from './vm.ts';
 
-export type UserspaceBootloader = 'grub' | 'extlinux';
+export type UserspaceBootloader = 'grub' | 'extlinux' | 'systemd-boot';
 
 export const LAYER = {
   good: 'Base-1-0+1',
@@ -33,9 +33,18 @@ export const BROKEN_SAYS = 'e2e: this update is broken on purpose';
 const GRUB_D_SNIPPET = path.join(repoRoot, 'plugins/bootloader-grub-bls/grub.d/42_imgbased');
 const IMGBASE = path.join(repoRoot, 'apps/cli/bin/imgbase');
 
-const SETUPS: Record<UserspaceBootloader, { plugin: string; install: string; kernelOnBootPartition: boolean }> = {
+interface Setup {
+  /** The [bootloader] lines of the config. */
+  config: string;
+  install: string;
+  kernelOnBootPartition: boolean;
+  /** An ESP on a second disk (/dev/vdb1 on /boot/efi), booted through OVMF. */
+  esp?: boolean;
+}
+
+const SETUPS: Record<UserspaceBootloader, Setup> = {
   grub: {
-    plugin: 'grub-bls',
+    config: '[bootloader]\nplugins = grub-bls\nboot_dir = /boot\n',
     install: `grub-install --target=i386-pc --boot-directory=/boot --modules="part_msdos ext2" /dev/vda >&2
 cat > /boot/grub/grub.cfg <<'CFG'
 serial --unit=0 --speed=115200
@@ -48,16 +57,23 @@ grub-script-check /boot/grub/grub.cfg`,
     kernelOnBootPartition: false,
   },
   extlinux: {
-    plugin: 'extlinux',
+    config: '[bootloader]\nplugins = extlinux\nboot_dir = /boot\n',
     install: `mkdir -p /boot/extlinux && extlinux --install /boot/extlinux >&2
 dd if=/usr/lib/syslinux/mbr/mbr.bin of=/dev/vda bs=440 count=1 conv=notrunc 2>/dev/null`,
     kernelOnBootPartition: true,
+  },
+  'systemd-boot': {
+    config: '[bootloader]\nplugins = systemd-boot\n[bootloader.systemd-boot]\nesp_dir = /boot/efi\n',
+    install: `SYSTEMD_RELAX_ESP_CHECKS=1 bootctl install --esp-path=/boot/efi --no-variables >&2
+printf 'timeout 0\\n' > /boot/efi/loader/loader.conf`,
+    kernelOnBootPartition: false,
+    esp: true,
   },
 };
 
 /** The config of the host and of every layer: trials on explicitly (whatever the default), two tries. */
 export function trialConfig(bootloader: UserspaceBootloader): string {
-  return `[bootloader]\nplugins = ${SETUPS[bootloader].plugin}\nboot_dir = /boot\n[trial]\nenabled = true\ntries = 2\non_failure = reboot\n`;
+  return `${SETUPS[bootloader].config}[trial]\nenabled = true\ntries = 2\non_failure = reboot\n`;
 }
 
 /** The drop-in that cuts the power in LAYER.cut's first check, right after the fail point `killAt`. */
@@ -72,6 +88,10 @@ ExecStopPost=/bin/sh -c 'test "$$SERVICE_RESULT" = success || { echo "IMGBASED-U
 
 export interface UserspaceDisk {
   disk: string;
+  /** The ESP disk, for systemd-boot. */
+  extraDisks: string[];
+  /** OVMF's variable store, kept across the boots (systemd-boot). */
+  ovmfVars: string | undefined;
   bootloader: UserspaceBootloader;
   image: UserspaceImage;
   /** What the host said after arming LAYER.update (boot --list and --trial-status, JSON). */
@@ -88,6 +108,13 @@ export async function prepareUserspaceDisk(bootloader: UserspaceBootloader, kill
   const dir = await makeScratchDir(`userspace-${bootloader}`);
   const image = await buildUserspaceImage();
   const disk = (await buildThinpHostDisk(path.join(dir, 'host.img'))).path;
+  const extraDisks: string[] = [];
+  if (setup.esp) {
+    extraDisks.push(path.join(dir, 'esp.img'));
+    await writeFile(extraDisks[0]!, '');
+    await truncate(extraDisks[0]!, 128 * 1024 ** 2);
+  }
+  const ovmfVars = setup.esp ? await makeOvmfVars(path.join(dir, 'ovmf-vars.fd')) : undefined;
   const initrd = path.join(dir, 'initrd.img');
   const { kernelVersion, kernel } = await buildProofInitrd(initrd);
   // A copy of the CLI as it is now, so a rebuild during the run changes nothing in the layers.
@@ -108,10 +135,12 @@ ln -s ${USERSPACE_CLI_DIR}/bin/imgbase /mnt/root/usr/bin/imgbase
 cp ${unit} /mnt/root/usr/lib/systemd/system/imgbased-boot-check.service
 ln -s /usr/lib/systemd/system/imgbased-boot-check.service /mnt/root/etc/systemd/system/multi-user.target.wants/
 printf %s ${shellQuote(config)} > /mnt/root/etc/imgbased.conf
+${setup.esp ? "echo '/dev/vdb1 /boot/efi vfat defaults 0 0' >> /mnt/root/etc/fstab" : ''}
 cp ${kernel} /tmp/staged-vmlinuz && cp ${initrd} /tmp/staged-initrd
 ${setup.kernelOnBootPartition ? '' : `cp /tmp/staged-vmlinuz /mnt/root/boot/vmlinuz-${kernelVersion}\ncp /tmp/staged-initrd /mnt/root/boot/initrd.img-${kernelVersion}`}
 umount /mnt/root
 mount /dev/vda1 /boot
+${setup.esp ? "printf 'label: gpt\\n,,U\\n' | sfdisk -q /dev/vdb >&2 && mkfs.vfat -F 32 /dev/vdb1 >&2\nmkdir -p /boot/efi && mount -t vfat /dev/vdb1 /boot/efi" : ''}
 printf %s ${shellQuote(config)} > /etc/imgbased.conf
 ${setup.kernelOnBootPartition ? `test "$(uname -r)" = ${kernelVersion}\ncp /tmp/staged-vmlinuz ${kernelTo}/vmlinuz-${kernelVersion}\ncp /tmp/staged-initrd ${kernelTo}/initrd.img-${kernelVersion}` : ''}
 ${setup.install}
@@ -135,9 +164,14 @@ imgbase boot --trial ${LAYER.update} >&2
 printf '%s\\n' ${LAYER.failsCheck} ${LAYER.panics} ${LAYER.cut} > /boot/imgbased-e2e-queue
 imgbase boot --list --json
 sync
+${setup.esp ? 'umount /boot/efi' : ''}
 umount /boot
 lvm vgchange -an onn >&2`;
-  const run = await runInVm({ command: ['sh', '-c', script], disks: [{ path: disk }], timeoutMs: 400_000 });
+  const run = await runInVm({
+    command: ['sh', '-c', script],
+    disks: [{ path: disk }, ...extraDisks.map((file) => ({ path: file }))],
+    timeoutMs: 600_000,
+  });
   if (run.exitCode !== 0) {
     throw new Error(`prepareUserspaceDisk(${bootloader}): exit ${run.exitCode}\n${run.stderr}\n${run.consoleTail}`);
   }
@@ -147,7 +181,15 @@ lvm vgchange -an onn >&2`;
     if (!options.includes('console=ttyS0'))
       throw new Error(`prepareUserspaceDisk: ${layer}'s entry lacks console=ttyS0: ${run.stdout}`);
   }
-  return { disk, bootloader, image, prepared: run.stdout, prepareMs: Math.round(performance.now() - started) };
+  return {
+    disk,
+    extraDisks,
+    ovmfVars,
+    bootloader,
+    image,
+    prepared: run.stdout,
+    prepareMs: Math.round(performance.now() - started),
+  };
 }
 
 /** What one boot of the disk showed on its serial console. */
@@ -195,8 +237,15 @@ export function parseUserspaceBoot(result: DiskBootResult): UserspaceBoot {
 
 /** Boots the disk once (firmware to power-off, reboot or panic: QEMU runs with -no-reboot). */
 export async function bootUserspace(disk: UserspaceDisk): Promise<UserspaceBoot> {
+  const uefi = disk.ovmfVars !== undefined;
   return parseUserspaceBoot(
-    await bootDisk({ disk: disk.disk, firmware: 'seabios', timeoutMs: 300_000, memoryMb: 1024 }),
+    await bootDisk({
+      disk: disk.disk,
+      extraDisks: disk.extraDisks,
+      ...(uefi ? { firmware: 'ovmf', ovmfVars: disk.ovmfVars, bootFrom: 1 } : { firmware: 'seabios' }),
+      timeoutMs: 300_000,
+      memoryMb: 1024,
+    }),
   );
 }
 

@@ -34,9 +34,13 @@ export const USERSPACE_CLI_DIR = '/usr/lib/imgbased-cli';
 /**
  * Units that fail or wait on a console in a minimal guest and are no part of what is proven: gettys
  * (no one logs in; console=ttyS0 would start one; getty-static starts tty2-6 without logind), logind
- * (no D-Bus), first-boot prompts.
+ * (no D-Bus), first-boot prompts; LVM monitoring (dmeventd ignores SIGTERM while it monitors, so
+ * every power-off would wait out systemd-shutdown's 90 s for it; `monitoring = 0` in lvm.conf too).
  */
 const MASKED_UNITS = [
+  'lvm2-monitor.service',
+  'dm-event.service',
+  'dm-event.socket',
   'serial-getty@ttyS0.service',
   'getty@tty1.service',
   'getty-static.service',
@@ -125,6 +129,8 @@ async function customize(root: string, files: Record<string, Buffer>): Promise<v
   await writeFile(at('etc/machine-id'), `${sha256('imgbased-e2e-userspace').slice(0, 32)}\n`);
   await writeFile(at('etc/hostname'), 'layer.example.test\n');
   await writeFile(at('etc/fstab'), '/dev/vda1 /boot ext4 defaults 0 0\n');
+  const lvmConf = at('etc/lvm/lvm.conf');
+  await writeFile(lvmConf, `${await readFile(lvmConf, 'utf8')}\nactivation {\n\tmonitoring = 0\n}\n`);
   const system = at('etc/systemd/system');
   for (const unit of MASKED_UNITS) {
     await rm(path.join(system, unit), { force: true });
