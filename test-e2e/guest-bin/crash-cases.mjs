@@ -8,7 +8,7 @@
 // document.
 // Usage: node crash-cases.mjs PLAN.json
 import { existsSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { bootableNow, run, sh, violations } from './crash-check.mjs';
+import { bootableNow, nextBoot, run, sh, violations } from './crash-check.mjs';
 
 const plan = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const { imgbase, goldens } = plan;
@@ -107,7 +107,7 @@ function killCase(verb, golden, n) {
   lap();
   const killed = imgbaseRun(verb.argv, { IMGBASED_FAILPOINT: `*:${n}` });
   lap();
-  const atKill = { bootable: bootableNow(), damage: violations() };
+  const atKill = { bootable: bootableNow(), boots: nextBoot(), damage: violations() };
   lap();
   const next = imgbaseRun([...(verb.next ?? verb.argv), '--json']);
   lap();
@@ -124,6 +124,7 @@ function killCase(verb, golden, n) {
     killed: killed.signal === 'SIGKILL',
     killedStderr: killed.signal === 'SIGKILL' ? '' : killed.stderr.slice(-400),
     bootableAtKill: atKill.bootable ?? null,
+    bootsAtKill: atKill.boots ?? null,
     damage: atKill.damage,
     nextExit: next.status,
     nextCode,
@@ -161,6 +162,6 @@ for (const verb of plan.verbs) {
   // The worst step: the one whose kill left the most to repair (the later one on a tie).
   const worst = cells.reduce((w, c) => (w === undefined || c.damage.length >= w.damage.length ? c : w), undefined);
   if (worst && plan.outDisks[verb.name]) saveWorst(verb, golden, worst.n, plan.outDisks[verb.name]);
-  results.push({ verb: verb.name, full: traced, cells, worst: worst?.n ?? null, next: verb.next });
+  results.push({ verb: verb.name, full: traced, cells, worst: worst?.n ?? null, next: verb.next, boots: verb.boots });
 }
 process.stdout.write(`${JSON.stringify(results)}\n`);

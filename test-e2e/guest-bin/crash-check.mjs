@@ -92,18 +92,32 @@ export function committedLayers(state = volumes()) {
   );
 }
 
+/** The entry a reboot now picks: the one-shot, else the default, else (grub) the first; undefined: none. */
+function nextBootEntry(conf) {
+  const label = conf.nextLabel ?? conf.defaultLabel;
+  // grub with neither variable boots its first entry.
+  return 'nextLabel' in conf && label === undefined ? conf.blocks[0] : named(conf, label);
+}
+
+/** What a reboot now would boot: the entry's layer (img.bootid), else its label (a foreign entry). */
+export function nextBoot() {
+  const entry = nextBootEntry(bootConf());
+  return entry === undefined ? undefined : (entry.bootId ?? entry.label);
+}
+
 /**
- * What a reboot now would boot: broken when the entry it picks (the one-shot, else the default, else
- * grub's first) is absent, or boots a layer not committed, or its kernel is missing.
+ * Whether a reboot now would boot: broken when the entry it picks (the one-shot, else the default,
+ * else grub's first) is absent, or boots a layer not committed, or its kernel is missing.
  */
 export function bootableNow() {
   const conf = bootConf();
   const committed = committedLayers();
   if (conf.blocks.length === 0) return 'no entries';
-  const label = conf.nextLabel ?? conf.defaultLabel;
-  // grub with neither variable boots its first entry.
-  const entry = 'nextLabel' in conf && label === undefined ? conf.blocks[0] : named(conf, label);
-  if (!entry) return `${conf.nextLabel !== undefined ? 'next_entry' : 'DEFAULT'} ${label} names no entry`;
+  const entry = nextBootEntry(conf);
+  if (!entry) {
+    const label = conf.nextLabel ?? conf.defaultLabel;
+    return `${conf.nextLabel !== undefined ? 'next_entry' : 'DEFAULT'} ${label} names no entry`;
+  }
   if (entry.bootId !== undefined && !committed.has(entry.bootId))
     return `the next boot boots ${entry.bootId}, not committed`;
   if (!existsSync(`/boot${entry.kernel}`)) return `the next boot's kernel ${entry.kernel} is missing`;

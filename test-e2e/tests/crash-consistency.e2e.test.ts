@@ -118,7 +118,7 @@ describe.concurrent('crash consistency: every changing verb killed at every step
           expect(r.full.after, `${r.verb} run whole leaves the host consistent`).toEqual([]);
           if (verb.bootProof !== false) expect(r.cells.length, `${r.verb} has steps`).toBeGreaterThan(0);
           for (const cell of r.cells)
-            expect(cellProblem(cell), `${r.verb} killed after step ${cell.n} ${cell.name}`).toBeUndefined();
+            expect(cellProblem(cell, verb.boots), `${r.verb} killed after step ${cell.n} ${cell.name}`).toBeUndefined();
           if (outDisks[r.verb] !== undefined) {
             const boot = booted[r.verb]!;
             expect(verb.boots, `${r.verb}: booted ${boot.bootId}\n${boot.console}`).toContain(boot.bootId);

@@ -124,6 +124,8 @@ export interface CrashCell {
   killed: boolean;
   killedStderr: string;
   bootableAtKill: string | null;
+  /** What a reboot right after the kill would boot (a layer, or a foreign entry's label). */
+  bootsAtKill?: string | null;
   damage: string[];
   nextExit: number;
   nextCode: string | null;
@@ -139,12 +141,19 @@ export interface CrashVerbResult {
   worst: number | null;
   /** The row's own next command, when not the verb again. */
   next?: string[];
+  /** The row's `boots`. */
+  boots?: string[];
 }
 
-/** Why a cell did not hold; undefined when it held. */
-export function cellProblem(cell: CrashCell): string | undefined {
+/**
+ * Why a cell did not hold; undefined when it held. `boots`: the row's layers a reboot may boot (the
+ * one before, or the one asked for): a reboot right after the kill must pick one of them.
+ */
+export function cellProblem(cell: CrashCell, boots: readonly string[] = []): string | undefined {
   if (!cell.killed) return `not killed at this step: ${cell.killedStderr}`;
   if (cell.bootableAtKill !== null) return `at the kill a reboot would fail: ${cell.bootableAtKill}`;
+  if (boots.length > 0 && cell.bootsAtKill !== undefined && !boots.includes(cell.bootsAtKill ?? 'nothing'))
+    return `at the kill a reboot would boot ${cell.bootsAtKill}, not ${boots.join(' or ')}`;
   if (cell.nextExit !== 0 && !(cell.nextCode ?? '').startsWith('E_')) return `next command: ${cell.nextStderr}`;
   if (
     cell.nextCode !== null &&
@@ -171,7 +180,7 @@ export function renderTable(results: CrashVerbResult[], boots: Record<string, st
     ];
     const label = notes.length === 0 ? r.verb : `${r.verb} (${notes.join('; ')})`;
     for (const c of r.cells) {
-      const problem = cellProblem(c);
+      const problem = cellProblem(c, r.boots);
       const worst = c.n === r.worst ? ' (worst)' : '';
       lines.push(
         `| ${label} | ${c.n}${worst}${c.kind === undefined ? '' : ` (${c.kind})`} | ${c.name} ${shorten(c.detail)} | ${problem === undefined ? 'held' : `NOT HELD: ${problem}`} | ${c.damage.length} | ${c.nextCode ?? c.nextExit} |`,
