@@ -1,8 +1,10 @@
 // imgbase update from each image format, proven by booting: a thinp host disk with extlinux, the
 // admin's changes in Base-1-0+1, then updates from an ext4 image (NVR from its os-release), a squashfs
 // (--nvr), a liveimg (NVR from its file name) and an xz tar, in one VM run. Each new layer is read in
-// that run; the last one is booted, and what it carries is read from the booted system. Then rollback,
-// boot (the previous base's layer), rollback --to the old layer, boot: it is as it was.
+// that run. Each update boots its layer next as a trial ([trial] enabled, the default), superseding the
+// one before; Base-1-0+1 stays the default. The last one is booted (extlinux's boot-once), and what it
+// carries is read from the booted system. Then rollback ends the trial: the old layer boots, as it was;
+// rollback --to an earlier update's layer, boot: that one.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bootDisk } from '../src/index.ts';
@@ -101,6 +103,7 @@ ${CLOSE}`,
       image: { format: 'tar', nvrFrom: 'os-release' },
       from: { layer: 'Base-1-0+1', why: 'option' },
       bootsNext: 'Node-2.3-1+1',
+      trial: true,
       gc: { removed: [] },
     });
     const carried = (json.tar!.data!.persistence as { copied: string[]; merged: string[]; deleted: string[] }[])[0]!;
@@ -109,7 +112,9 @@ ${CLOSE}`,
     );
     expect(carried.merged).toEqual(['/etc/group', '/etc/gshadow', '/etc/passwd', '/etc/shadow']);
     expect(carried.deleted).toEqual(['/etc/deleteme.conf']);
-    const layout = json.layout!.data as { bases: { name: string; layers: { name: string }[] }[] };
+    const layout = json.layout!.data as {
+      bases: { name: string; layers: { name: string; bootState: { state: string; reason: string | null } | null }[] }[];
+    };
     expect(layout.bases.map((b) => b.name)).toEqual([
       'Base-1-0',
       'Node-2.0-1',
@@ -117,6 +122,16 @@ ${CLOSE}`,
       'Node-2.2-1',
       'Node-2.3-1',
     ]);
+    // Each update's trial superseded the one before; the last is on trial, the old layer the default.
+    expect(layout.bases.flatMap((b) => b.layers.map((l) => [l.name, l.bootState?.state, l.bootState?.reason]))).toEqual(
+      [
+        ['Base-1-0+1', undefined, undefined],
+        ['Node-2.0-1+1', 'failed', 'superseded by Node-2.1-1+1'],
+        ['Node-2.1-1+1', 'failed', 'superseded by Node-2.2-1+1'],
+        ['Node-2.2-1+1', 'failed', 'superseded by Node-2.3-1+1'],
+        ['Node-2.3-1+1', 'trial', null],
+      ],
+    );
 
     for (const [layer, version] of [
       ['Node-2.0-1+1', '2.0-1'],
@@ -144,7 +159,7 @@ ${CLOSE}`,
       });
     }
 
-    // The new layer boots, and says so itself.
+    // The trial layer boots (once: extlinux clears its boot-once before booting it), and says so itself.
     const first = await bootDisk({ disk, firmware: 'seabios' });
     expect(first.proof, first.console.slice(-3000)).toMatchObject({
       bootId: 'Node-2.3-1+1',
@@ -163,26 +178,27 @@ ${CLOSE}`,
       vendoruser: 'vendoruser:x:990:990::/var/lib/vendor:/sbin/nologin',
     });
 
-    // rollback: the newest layer of the base before the default one.
+    // rollback while the trial runs: the trial ends (failed), the last good layer stays the default.
     const rolled = await inVm(disk, `${OPEN}\n${IMGBASE} rollback\n${IMGBASE} boot --get-default\n${CLOSE}`);
-    expect(rolled).toBe('Node-2.2-1+1 boots next (instead of Node-2.3-1+1): reboot to use it\nNode-2.2-1+1\n');
+    expect(rolled).toBe('Base-1-0+1 boots next (instead of Node-2.3-1+1): reboot to use it\nBase-1-0+1\n');
+    // The old layer: as the admin left it, untouched by the updates.
     const second = await bootDisk({ disk, firmware: 'seabios' });
-    expect(second.proof, second.console.slice(-3000)).toMatchObject({ rootDevice: '/dev/onn/Node-2.2-1+1' });
-    expect(parseUpdateProof(second.console)).toMatchObject({ version: 'VERSION="2.2-1"', nvr: '' });
-
-    // Back to the old layer: as the admin left it, untouched by the updates.
-    await inVm(disk, `${OPEN}\n${IMGBASE} rollback --to Base-1-0+1 >&2\n${CLOSE}`);
-    const third = await bootDisk({ disk, firmware: 'seabios' });
-    expect(third.proof, third.console.slice(-3000)).toMatchObject({
+    expect(second.proof, second.console.slice(-3000)).toMatchObject({
       bootId: 'Base-1-0+1',
       rootDevice: '/dev/onn/Base-1-0+1',
       marker: 'Base-1-0+1',
     });
-    expect(parseUpdateProof(third.console)).toMatchObject({
+    expect(parseUpdateProof(second.console)).toMatchObject({
       version: 'VERSION="4.5.5"',
       motd: 'fixture host',
       ...CARRIED,
       vendoruser: '',
     });
+
+    // rollback --to an earlier update's layer: it boots by default.
+    await inVm(disk, `${OPEN}\n${IMGBASE} rollback --to Node-2.2-1+1 >&2\n${CLOSE}`);
+    const third = await bootDisk({ disk, firmware: 'seabios' });
+    expect(third.proof, third.console.slice(-3000)).toMatchObject({ rootDevice: '/dev/onn/Node-2.2-1+1' });
+    expect(parseUpdateProof(third.console)).toMatchObject({ version: 'VERSION="2.2-1"', nvr: '' });
   }, 1_500_000);
 });
