@@ -49,12 +49,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-/**
- * How long the read cache's LVM probe waits for more requests before it starts: a burst of requests
- * then shares one probe instead of waiting for a second one behind the first.
- */
-const READ_GATHER_MS = 0;
-
 /** The longest a read answer is kept, for the few things the cache's stamp cannot see (read-cache.ts). */
 const READ_MAX_AGE_MS = 2000;
 
@@ -99,7 +93,6 @@ async function serve(socketPath: string, log: Logger): Promise<number> {
   const readCache = new ReadCache({
     changes: engines.changes,
     hostState: hostState({ runner: engines.runner, lockDir: engines.config.core.lock_dir }),
-    gatherMs: READ_GATHER_MS,
     maxAgeMs: READ_MAX_AGE_MS,
   });
   const app = buildServer({ engine: engines.engine, jobs, log, callerOf, group: SOCKET_GROUP, settings, readCache });
