@@ -1,9 +1,11 @@
 // imgbase update's refusals and garbage collection on real LVM thin, in one VM run. Every refusal
 // (wrong checksum, corrupt image, unknown format, an image larger than the free pool, an existing
 // NVR, an unknown --from, not root) and a dry run leave `lvs` and every file of /boot byte for byte as
-// they were. Then three updates: the second runs from a layer (a chroot whose / is the layer's volume,
-// so that imgbase finds its running layer as on a booted host) and removes the oldest base with its
-// layer, entry and /boot files; the third keeps the running layer's base and a pinned one.
+// they were. Then three updates, each booting its layer next as a trial ([trial] enabled, the default).
+// The second runs from a layer (a chroot whose / is the layer's volume, so that imgbase finds its
+// running layer as on a booted host) once that layer is marked good (as its check service would), and
+// removes the oldest base with its layer, entry and /boot files (while the trial ran, GC kept it: the
+// fallback); the third keeps the running layer's base and a pinned one.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../src/index.ts';
@@ -89,6 +91,8 @@ ${FINGERPRINT}
 echo @@second
 ${IMGBASE} update --json ${v2}
 enter Node-2-1+1
+echo @@markgood
+onlayer ${IMGBASE} boot --mark-good
 echo @@third
 onlayer ${IMGBASE} update --json ${v3}
 echo @@third-after
@@ -134,7 +138,11 @@ ${CLOSE}`,
       base: 'Node-2-1',
       from: { layer: 'Base-1-0+1', why: 'newest' },
       gc: { removed: [] },
+      bootsNext: 'Node-2-1+1',
+      trial: true,
     });
+    // What imgbased-boot-check.service does once the trial layer's checks pass.
+    expect(s.markgood).toBe('Node-2-1+1 is marked good: it boots by default (extlinux)\n');
 
     // Run from Node-2-1+1: the oldest base goes, with its layer, entry and /boot files.
     const third = JSON.parse(s.third!).data;
@@ -151,6 +159,8 @@ ${CLOSE}`,
     expect(rest).not.toContain('img.bootid=Base-1-0+1');
     expect(rest).toContain('img.bootid=Node-3-1+1');
     expect(rest).toMatch(/^Node-2-1\+1$/m);
+    // The trial of Node-3-1+1 falls back on Node-2-1+1, the default since it was marked good.
+    expect(rest).toMatch(/^DEFAULT imgbased-Node-2-1-layer1$/m);
 
     expect(s.pin).toContain('Node-3-1 is now pinned: garbage collection keeps it\n');
     expect(s.pin).toContain('Node-3-1 (pinned)\n');
