@@ -57,21 +57,28 @@ function detach() {
 }
 
 /**
- * The steps a row kills at: all, or one per selector of its `sample` (the nth step of that name whose
- * detail contains the selector's), labelled with the selector's kind. A selector that matches nothing
- * (the verb's steps changed) is a cell that did not hold: the row must be looked at again.
+ * The steps a row kills at: all, or one per selector of its `sample`: of the steps that match any of
+ * its `match` (that name, the detail containing that text), the nth (1-based; -1: the last), labelled
+ * with the selector's kind. A selector that matches nothing (the verb's steps changed) is a cell that
+ * did not hold: the row must be looked at again.
  */
 function pickSteps(steps, sample) {
   if (sample === undefined) return steps;
   return sample
     .map((selector) => {
-      const matching = steps.filter((s) => s.name === selector.name && s.detail.includes(selector.detail ?? ''));
-      const step = matching[(selector.nth ?? 1) - 1];
-      if (step === undefined) return { n: 0, name: selector.name, detail: JSON.stringify(selector), missing: true };
+      const matching = steps.filter((s) =>
+        selector.match.some((m) => s.name === m.name && s.detail.includes(m.detail ?? '')),
+      );
+      const nth = selector.nth ?? 1;
+      const step = nth < 0 ? matching.at(nth) : matching[nth - 1];
+      if (step === undefined) return { n: 0, name: selector.kind, detail: JSON.stringify(selector), missing: true };
       return { ...step, kind: selector.kind };
     })
     .sort((a, b) => a.n - b.n);
 }
+
+/** Killed by the fail point: the SIGKILL itself, or the launcher shell's 137 for its killed Node child. */
+const wasKilled = (r) => r.signal === 'SIGKILL' || r.status === 137;
 
 function imgbaseRun(args, env = {}) {
   return run([imgbase, ...args], env);
@@ -121,8 +128,8 @@ function killCase(verb, golden, n) {
   lap();
   log(`laps ${times.join(' ')}`);
   return {
-    killed: killed.signal === 'SIGKILL',
-    killedStderr: killed.signal === 'SIGKILL' ? '' : killed.stderr.slice(-400),
+    killed: wasKilled(killed),
+    killedStderr: wasKilled(killed) ? '' : killed.stderr.slice(-400),
     bootableAtKill: atKill.bootable ?? null,
     bootsAtKill: atKill.boots ?? null,
     damage: atKill.damage,

@@ -14,15 +14,18 @@ export interface CrashVerb {
   next?: string[];
   /**
    * Kill at these steps of the trace only (default: every step), each a kind of step the row must
-   * cover: the `nth` (default 1) step named `name` whose detail contains `detail`. A selector that
-   * matches no step fails the run (crash-cases.mjs pickSteps).
+   * cover: of the steps matching any of `match` (that name, the detail containing that text), the
+   * `nth` (1-based, default 1; -1: the last). A selector that matches no step is a cell that did not
+   * hold (crash-cases.mjs pickSteps).
    */
-  sample?: { kind: string; name: string; detail?: string; nth?: number }[];
+  sample?: { kind: string; match: { name: string; detail?: string }[]; nth?: number }[];
   /** What a boot after the worst step may boot: layers by img.bootid, `root` for the foreign entry. */
   boots: string[];
   /** Boot the disk after the worst step (default true; false when the verb changes nothing to boot). */
   bootProof?: boolean;
 }
+
+const EXTLINUX_RENAME = { name: 'boot.rename', detail: 'extlinux.conf' };
 
 /** The rows; the golden disks (`laid-out`, `grub`, `original`) are described in crash-golden.ts. */
 export const CRASH_VERBS: CrashVerb[] = [
@@ -48,22 +51,27 @@ export const CRASH_VERBS: CrashVerb[] = [
   {
     // The image: a tiny ext4 file system (the proof init, no kernel: the source entry's kernel boots
     // it), made once per VM. Two bases kept: GC removes Base-1-0, whose layer is the default. A whole
-    // update is 66 steps and ~15-30 s in the VM, so the next command is `recover --yes` (what an admin
+    // update is ~66 steps and 15-30 s in the VM, so the next command is `recover --yes` (what an admin
     // runs after a crash, not the whole update again), and only one step of each kind is killed: the
-    // image copy into the new base (e2image), the carry-over (tar), the new entry's write (renamed
-    // in, its layer still pending), GC (the removed base's entries renamed out; its first lvremove)
-    // and the default switch (the commit step's write, the last extlinux.conf rename).
+    // image copy into the new base (its e2image, or the step right after an untraced copy: the new
+    // base's e2fsck), the carry-over (tar), the new entry's write (renamed in, its layer still
+    // pending), GC (the removed base's entries renamed out; its first lvremove) and the switch to the
+    // new layer (the last write that picks what boots: extlinux.conf, a trial's state or --once).
     name: 'update',
     argv: ['update', UPDATE_IMAGE, '--nvr', 'Base-3-0'],
     golden: 'laid-out',
     next: ['recover', '--yes'],
     sample: [
-      { kind: 'copy', name: 'run.e2image' },
-      { kind: 'persistence', name: 'run.tar' },
-      { kind: 'boot entry write', name: 'boot.rename', detail: 'extlinux.conf', nth: 1 },
-      { kind: 'gc: entries', name: 'boot.rename', detail: 'extlinux.conf', nth: 3 },
-      { kind: 'gc: volumes', name: 'run.lvm.lvremove' },
-      { kind: 'default switch', name: 'boot.rename', detail: 'extlinux.conf', nth: 4 },
+      { kind: 'copy', match: [{ name: 'run.e2image' }, { name: 'run.e2fsck', detail: '/dev/onn/Base-3-0' }] },
+      { kind: 'persistence', match: [{ name: 'run.tar' }] },
+      { kind: 'boot entry write', match: [EXTLINUX_RENAME] },
+      { kind: 'gc: entries', match: [EXTLINUX_RENAME], nth: 3 },
+      { kind: 'gc: volumes', match: [{ name: 'run.lvm.lvremove' }] },
+      {
+        kind: 'default switch',
+        match: [EXTLINUX_RENAME, { name: 'boot.rename', detail: 'trial.json' }, { name: 'run.extlinux' }],
+        nth: -1,
+      },
     ],
     boots: ['Base-1-0+2', 'Base-2-0+1', 'Base-3-0+1'],
   },
