@@ -375,6 +375,7 @@ describe('the boot verbs', () => {
           layer: 'Base-1-0+1',
           entry: entryIdForLayer('Base-1-0+1'),
           atomic: true,
+          trial: false,
         },
       });
       expect(boot.defaultId).toBe(entryIdForLayer('Base-1-0+1'));
