@@ -41,24 +41,71 @@ function versionCompare(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true, sensitivity: 'variant' });
 }
 
-/** systemd-boot's glob (`*`, `?`, `[...]`) over a case-folded id. */
+/**
+ * systemd-boot's `default` match (252's efi_fnmatch) over a case-folded id: `*`, `?`, `\\x`, and `[...]`
+ * with ranges (`[0-9c]`; a `]` first or a `-` first or last is literal; no `[!...]`).
+ */
 export function globMatches(pattern: string, id: string): boolean {
-  const source = pattern
-    .toLowerCase()
-    .split('')
-    .map((c) =>
-      c === '*' ? '.*' : c === '?' ? '.' : c === '[' || c === ']' ? c : c.replace(/[.+^${}()|\\-]/g, '\\$&'),
-    )
-    .join('');
-  try {
-    return new RegExp(`^${source}$`, 's').test(id.toLowerCase());
-  } catch {
-    return false;
+  return fnmatch(pattern.toLowerCase(), 0, id.toLowerCase(), 0, 32);
+}
+
+function fnmatch(p: string, pStart: number, h: string, hStart: number, depth: number): boolean {
+  if (depth === 0) return false;
+  for (let pi = pStart, hi = hStart; ; pi++, hi++) {
+    const c = p[pi];
+    if (c === undefined) return hi === h.length;
+    if (c === '\\') {
+      pi++;
+      if (p[pi] === undefined || p[pi] !== h[hi]) return false;
+    } else if (c === '?') {
+      if (hi >= h.length) return false;
+    } else if (c === '*') {
+      while (p[pi] === '*') pi++;
+      for (; hi < h.length; hi++) if (fnmatch(p, pi, h, hi, depth - 1)) return true;
+      return pi === p.length;
+    } else if (c === '[') {
+      if (hi >= h.length) return false;
+      const set = bracket(p, pi, h[hi]!);
+      if (set === undefined || !set.match) return false;
+      pi = set.end;
+    } else if (c !== h[hi]) {
+      return false;
+    }
+  }
+}
+
+/** A `[...]` set from `p[start]` (the `[`) matched against `char`: whether it matches, and the index of its `]`. */
+function bracket(p: string, start: number, char: string): { match: boolean; end: number } | undefined {
+  let match = false;
+  let canRange = true;
+  for (let i = start + 1, first = true; ; i++, first = false) {
+    const c = p[i];
+    if (c === undefined) return undefined;
+    if (c === '\\') {
+      i++;
+      if (p[i] === undefined) return undefined;
+      if (p[i] === char) match = true;
+      canRange = true;
+      continue;
+    }
+    if (c === ']' && !first) return { match, end: i };
+    if (c === '-' && canRange && !first && p[i + 1] !== ']') {
+      const low = p[i - 1]!;
+      i++;
+      if (p[i] === '\\') i++;
+      const high = p[i];
+      if (high === undefined) return undefined;
+      if (low <= char && char <= high) match = true;
+      canRange = false; // [a-c-f] is [-abcf]
+      continue;
+    }
+    if (c === char) match = true;
+    canRange = true;
   }
 }
 
 export function isGlob(value: string): boolean {
-  return /[*?[]/.test(value);
+  return /[*?[\\]/.test(value);
 }
 
 /** The entry a glob `default` boots: the first match (by file name, as systemd-boot's ids) in its order. */

@@ -147,6 +147,20 @@ describe('systemd-boot trial boots', () => {
     expect(powerOn(files, ESP)).toBe(TRIAL);
   });
 
+  it('a trial ended for a counted layer (boot_counting_tries): the default names it counter and all', async () => {
+    const { files, bootloader, trials } = await host();
+    const plain = `${ENTRIES}/${id(OTHER)}.conf`;
+    files.files.set(`${ENTRIES}/${id(OTHER)}+3.conf`, files.files.get(plain) as string);
+    files.files.delete(plain);
+    // Ranked first by its sort key: what boots should the default match nothing.
+    files.files.set(`${ENTRIES}/rescue.conf`, 'title Rescue\nlinux /src/vmlinuz\nsort-key aaa\n');
+    await trials.start(TRIAL);
+    await bootloader.disarm(OTHER);
+    expect(loaderConf(files)).toBe(`timeout 3\ndefault ${id(OTHER)}[.+][0-9c]*\n`);
+    expect(await bootloader.trialState()).toEqual({ defaultLayer: OTHER, armed: undefined });
+    expect([powerOn(files, ESP), powerOn(files, ESP)]).toEqual([OTHER, OTHER]);
+  });
+
   it('systemd-bless-boot blessing the trial (plain name) does not make it good: the check still decides', async () => {
     const { files, bootloader, trials } = await host();
     await trials.start(TRIAL);

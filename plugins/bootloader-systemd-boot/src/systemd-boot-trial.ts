@@ -6,7 +6,7 @@ import {
   type BootloaderTrial,
   blsFileName,
 } from '@imgbased/core';
-import { defaultOf, withDefault } from './loader-conf.js';
+import { defaultOf, defaultValueFor, type NamedFile, withDefault, withDefaultValue } from './loader-conf.js';
 import { fieldOf, firstMatch, globMatches, isGlob } from './loader-order.js';
 
 /** loader.conf's `default` while a trial runs: systemd-boot boots the first imgbased entry in its order. */
@@ -81,9 +81,10 @@ export function systemdBootTrial(files: BootFiles, paths: () => Promise<TrialPat
     if (wanted !== text) await files.replace(`${directory}/${file.fileName}`, wanted);
   }
 
-  async function setLoaderDefault(loaderConf: string, loader: string, value: string): Promise<void> {
-    if (defaultOf(loader) === value) return;
-    await files.replace(loaderConf, withDefault(loader, value));
+  /** `default` naming entry `id` as it is among `named` (a pattern for a counted file: defaultValueFor). */
+  async function setLoaderDefault(loaderConf: string, loader: string, id: string, named: readonly NamedFile[]) {
+    if (defaultOf(loader) === id) return;
+    await files.replace(loaderConf, withDefaultValue(loader, defaultValueFor(id, named)));
   }
 
   return {
@@ -110,7 +111,7 @@ export function systemdBootTrial(files: BootFiles, paths: () => Promise<TrialPat
         }
       }
       // While the default names the good entry exactly, nothing below changes what boots.
-      await setLoaderDefault(loaderConf, loader, good);
+      await setLoaderDefault(loaderConf, loader, good, blsFiles);
       for (const file of blsFiles) {
         const key = fieldOf(file, 'sort-key');
         if (file !== goodFile && file !== trial && key !== undefined && OWN_SORT_KEYS.includes(key)) {
@@ -141,7 +142,8 @@ export function systemdBootTrial(files: BootFiles, paths: () => Promise<TrialPat
         renamedTrial = { ...trial, fileName: to };
       }
       const target = makeDefault ?? before.defaultId;
-      if (target !== undefined) await setLoaderDefault(loaderConf, loader, target);
+      const named = blsFiles.map((f) => (f === trial && renamedTrial !== undefined ? renamedTrial : f));
+      if (target !== undefined) await setLoaderDefault(loaderConf, loader, target, named);
       // Under a plain default the sort keys only order the menu: back to none.
       if (target !== undefined) {
         for (const file of blsFiles) {

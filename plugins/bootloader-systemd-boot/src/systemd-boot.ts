@@ -11,7 +11,14 @@ import {
   renderBlsEntry,
   syncBlsDirectory,
 } from '@imgbased/core';
-import { defaultOf, loaderConfProblem, loaderId, withDefault } from './loader-conf.js';
+import {
+  defaultOf,
+  defaultValueFor,
+  loaderConfProblem,
+  loaderId,
+  staleDefault,
+  withDefaultValue,
+} from './loader-conf.js';
 import { fieldOf } from './loader-order.js';
 import type { SystemdBootSettings } from './settings.js';
 import { lastingDefault, systemdBootTrial, withSortKey } from './systemd-boot-trial.js';
@@ -71,10 +78,11 @@ export function createSystemdBoot({
     return value.endsWith('.conf') ? value.slice(0, -'.conf'.length) : value || undefined;
   }
 
-  async function replaceLoaderConf(loader: string, entryId: string): Promise<void> {
+  /** loader.conf's `default` set to `value` (defaultValueFor: a pattern for a counted file). */
+  async function replaceLoaderConf(loader: string, value: string): Promise<void> {
     const { loaderConf } = await paths();
     await files.mkdir(loaderConf.slice(0, loaderConf.lastIndexOf('/')));
-    await files.replace(loaderConf, withDefault(loader, entryId));
+    await files.replace(loaderConf, withDefaultValue(loader, value));
   }
 
   return {
@@ -115,29 +123,40 @@ export function createSystemdBoot({
         const fileName = existing?.fileName ?? blsFileName(entry.id, tries > 0 ? { left: tries, done: 0 } : undefined);
         // A trial's sort keys stay across rewrites (an update adding a layer while a trial runs).
         const sortKey = existing === undefined ? undefined : fieldOf(existing, 'sort-key');
-        return { fileName, text: withSortKey(renderBlsEntry(entry), sortKey) };
+        return { id: entry.id, fileName, text: withSortKey(renderBlsEntry(entry), sortKey) };
       });
       let changed = await syncBlsDirectory(files, entries, blsFiles, wanted);
-      if (change.defaultId !== undefined && change.defaultId !== before.defaultId) {
-        await replaceLoaderConf(loader, change.defaultId);
-        changed++;
+      if (change.defaultId !== undefined) {
+        // Named as its file is now: a new counted entry by a pattern, or `default <id>.conf` would match nothing.
+        const others = blsFiles.filter((f) => !wanted.some((w) => w.id === f.id));
+        const value = defaultValueFor(change.defaultId, [...wanted, ...others]);
+        // A plain default left naming a counted file is repaired; a pattern (a running trial's) is kept.
+        if (change.defaultId !== before.defaultId || staleDefault(loader, value)) {
+          await replaceLoaderConf(loader, value);
+          changed++;
+        }
       }
       return { filesReplaced: changed };
     },
     async writeDefault(_location, entryId, before: SystemdBoot) {
       const { entries } = await paths();
+      const { blsFiles, loader } = before.parsed;
       let changed = 0;
-      // systemd-boot matches `default` against whole file names, counter included: an entry of imgbased's
-      // chosen as the default loses its counter first (a failed trial's `+0-2`), or it would never match.
-      const file = before.parsed.blsFiles.find((f) => f.id === entryId);
-      if (file?.tries !== undefined && blsToBootEntry(file).layer !== undefined) {
-        await files.rename(`${entries}/${file.fileName}`, `${entries}/${blsFileName(file.id)}`);
+      // A spent entry of imgbased's (a failed trial chosen after all) loses its counter: `bootctl list` would
+      // call it bad. One with tries left keeps counting (boot_counting_tries), named by a pattern below.
+      const file = blsFiles.find((f) => f.id === entryId);
+      let named = blsFiles;
+      if (file?.tries?.left === 0 && blsToBootEntry(file).layer !== undefined) {
+        const plain = blsFileName(file.id);
+        await files.rename(`${entries}/${file.fileName}`, `${entries}/${plain}`);
         await files.syncDirectory(entries);
+        named = blsFiles.map((f) => (f === file ? { ...f, fileName: plain } : f));
         changed++;
       }
+      const value = defaultValueFor(entryId, named);
       // Compared with loader.conf as written: a trial's pattern reads as the good entry, yet is no plain default.
-      if (entryId !== defaultOf(before.parsed.loader)) {
-        await replaceLoaderConf(before.parsed.loader, entryId);
+      if (entryId !== defaultOf(loader) || staleDefault(loader, value)) {
+        await replaceLoaderConf(loader, value);
         changed++;
       }
       return { filesReplaced: changed };

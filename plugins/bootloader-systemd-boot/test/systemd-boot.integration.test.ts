@@ -87,10 +87,13 @@ describe('systemd-boot on a tmpfs ESP, read by bootctl', () => {
     await p.writeEntries([layer('B-1-0+1', kernel), layer('B-1-0+2', kernel)]);
     await p.setDefault(id('B-1-0+1'));
     const listed = await bootctl();
-    // The default loses its counter: systemd-boot 252 matches `default` against whole file names (bootctl,
-    // which strips counters from ids, would not show the difference; booting does: trial-systemd-boot.e2e).
+    // The default keeps counting, named by a pattern: systemd-boot 252 matches `default` against whole file
+    // names, counter included (booted: trial-systemd-boot.e2e); bootctl, which strips counters, agrees.
+    expect(await readFile(join(esp, 'loader/loader.conf'), 'utf8')).toBe(
+      `timeout 3\ndefault ${id('B-1-0+1')}[.+][0-9c]*\n`,
+    );
     expect(listed.entries.map((e) => [e.id, e.triesLeft, e.linux]).sort()).toEqual([
-      [`${id('B-1-0+1')}.conf`, undefined, '/B-1-0+1/vmlinuz-6.1.0'],
+      [`${id('B-1-0+1')}.conf`, 3, '/B-1-0+1/vmlinuz-6.1.0'],
       [`${id('B-1-0+2')}.conf`, 3, '/B-1-0+2/vmlinuz-6.1.0'],
       ['rescue.conf', 2, '/rescue/vmlinuz'],
     ]);
