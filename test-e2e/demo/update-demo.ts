@@ -1,6 +1,6 @@
 // The update part of `pnpm demo`: a host whose admin changed /etc, an update from a new OS image with
-// its carry-over report, a boot into the new layer (what the booted system says about itself), and a
-// rollback. On a disk of its own, prepared as the update e2e tests prepare theirs.
+// its carry-over report, the new layer booting as a trial (what the booted system says about itself),
+// and a rollback that ends the trial. On a disk of its own, prepared as the update e2e tests prepare theirs.
 import path from 'node:path';
 import { bootDisk, repoRoot, runInVm } from '../src/index.ts';
 import {
@@ -52,12 +52,17 @@ export async function updateDemo(bold: (text: string) => string): Promise<number
       image,
     ),
     show(
-      'Update: the image becomes a base, the admin’s state is carried into its first layer',
+      'Update: the image becomes a base, the admin’s state is carried into its first layer, which boots next as a trial',
       `${IMGBASE} update ${image}`,
       image,
     ),
-    show('The layout and the boot entries now', `${IMGBASE} layout && ${IMGBASE} boot --list`, image),
+    show(
+      'The layout and the boot entries now: the old layer stays the default (*) until the new one proves itself',
+      `${IMGBASE} layout && ${IMGBASE} boot --list`,
+      image,
+    ),
   ];
+  let unexpected = 0;
   const out = await session(
     disk,
     `${setup.replace(/umount \/mnt\/l$/, '')}\n${steps[0]}\numount /mnt/l\n${steps.slice(1).join('\n')}\n${CLOSE}`,
@@ -65,19 +70,32 @@ export async function updateDemo(bold: (text: string) => string): Promise<number
   if (out === undefined) return 1;
   process.stdout.write(`${out.replaceAll(image, path.basename(image))}\n`);
 
-  console.log(bold('## Reboot: the machine boots the new layer (SeaBIOS, extlinux, the image’s kernel)'));
+  if (!out.includes('Node-4.6-0.1+1 boots next as a trial')) unexpected++;
+  console.log(bold('## Reboot: the machine boots the new layer on trial (SeaBIOS, extlinux, the image’s kernel)'));
   const booted = await bootDisk({ disk, firmware: 'seabios' });
   const proof = parseUpdateProof(booted.console);
   console.log(`booted ${booted.proof?.rootDevice ?? '(nothing)'}; the booted system says:`);
   for (const [key, value] of Object.entries(proof)) console.log(`  ${key}: ${value}`);
-  let unexpected = booted.proof?.rootDevice === '/dev/onn/Node-4.6-0.1+1' ? 0 : 1;
+  if (booted.proof?.rootDevice !== '/dev/onn/Node-4.6-0.1+1') unexpected++;
 
   const rolled = await session(
     disk,
-    `${OPEN}\n${show('Something is wrong with the new release: roll back', `${IMGBASE} rollback`, image)}\n${CLOSE}`,
+    [
+      OPEN,
+      show(
+        'The trial: its own check service would mark it good; this one never checks in',
+        `${IMGBASE} boot --trial-status`,
+        image,
+      ),
+      show('Something is wrong with the new release: roll back (the trial ends)', `${IMGBASE} rollback`, image),
+      show('The trial’s verdict, with the reason', `${IMGBASE} boot --trial-status`, image),
+      CLOSE,
+    ].join('\n'),
   );
   if (rolled === undefined) return unexpected + 1;
   process.stdout.write(`${rolled}\n`);
+  if (!rolled.includes('Trial: Node-4.6-0.1+1 (falls back to Base-1-0+1')) unexpected++;
   if (!rolled.includes('Base-1-0+1 boots next')) unexpected++;
+  if (!rolled.includes('Node-4.6-0.1+1  failed at ')) unexpected++;
   return unexpected;
 }

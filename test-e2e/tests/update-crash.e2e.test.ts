@@ -71,6 +71,8 @@ echo @@recover-boot
 ${IMGBASE} base --unpin Base-1-0 --json
 echo @@after
 state
+echo @@trial
+${IMGBASE} boot --trial-status --json
 ${CLOSE}`,
     );
     const s = sections(out);
@@ -82,8 +84,10 @@ ${CLOSE}`,
     expect(s.copy).not.toContain('Node-2-1+1');
     expect(s.persistence).toMatch(/^[1-9]$/m);
     expect(JSON.parse(s['recover-copy']!).data).toMatchObject({ changed: true });
-    // After every recovery, the host is as it was before the update began.
+    // After every recovery, the host is as it was before the update began, with no trial armed (the
+    // trial is armed only when the update commits).
     expect(s.after).toBe(s.before);
+    expect(JSON.parse(s.trial!).data).toMatchObject({ protocol: 'extlinux-once', trial: null, layers: [] });
     for (const name of ['recover-copy', 'recover-persistence', 'recover-boot']) {
       expect(JSON.parse(s[name]!).data, name).toMatchObject({ dryRun: false });
     }

@@ -79,13 +79,22 @@ ${CLOSE}`,
       state: 'succeeded',
       outcome: {
         verb: 'update',
-        data: { base: 'Node-2-1', layer: 'Node-2-1+1', bootsNext: 'Node-2-1+1', image: { format: 'ext4' } },
+        // A trial ([trial] enabled, the default): the old layer stays the default until it proves itself.
+        data: {
+          base: 'Node-2-1',
+          layer: 'Node-2-1+1',
+          bootsNext: 'Node-2-1+1',
+          trial: true,
+          image: { format: 'ext4' },
+        },
       },
     });
     // The CLI sees what the job made.
     const [dryRun, layout] = s.cli!.split(/\n(?=\{\n {2}"schemaVersion")/);
     expect(JSON.parse(dryRun!).error.code).toBe('E_BASE_EXISTS');
-    expect(JSON.parse(layout!).data.bases.map((b: { name: string }) => b.name)).toEqual(['Base-1-0', 'Node-2-1']);
+    const bases = JSON.parse(layout!).data.bases as { name: string; layers: { bootState: unknown }[] }[];
+    expect(bases.map((b) => b.name)).toEqual(['Base-1-0', 'Node-2-1']);
+    expect(bases[1]!.layers[0]!.bootState).toMatchObject({ state: 'trial', reason: null });
 
     // Cancelled during the copy: undone, byte for byte.
     const cancelled = sse(s.cancel!);
