@@ -3,6 +3,8 @@
  * `imgbased`, the daemon: the engine of `imgbase` behind a local HTTP+JSON API on a Unix socket.
  * `buildServer` is exported for tests and embedding; the binary is bin/imgbased.
  */
+export { ChangeCounter, CountingLock, type HostStateSources, hostState, LVM_STATE_ARGV } from './changes.js';
+export { ReadBatcher } from './coalesce.js';
 export { createEngines, type Engines } from './container.js';
 export { confineImage, confineJobImages } from './image-dir.js';
 export { type JobExecutor, type JobFinished, JobManager } from './jobs.js';
@@ -30,7 +32,8 @@ export {
   type PeerCredentials,
   type PeerReader,
 } from './peer.js';
-export { buildServer, type ServerOptions } from './server.js';
+export { ReadCache, type ReadCacheOptions } from './read-cache.js';
+export { buildServer, CACHED_VERBS, type ServerOptions } from './server.js';
 export {
   groupId,
   type ListenTarget,
