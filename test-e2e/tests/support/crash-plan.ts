@@ -191,13 +191,21 @@ export function renderTable(results: CrashVerbResult[], boots: Record<string, st
       const problem = cellProblem(c, r.boots);
       const worst = c.n === r.worst ? ' (worst)' : '';
       lines.push(
-        `| ${label} | ${c.n}${worst}${c.kind === undefined ? '' : ` (${c.kind})`} | ${c.name} ${shorten(c.detail)} | ${problem === undefined ? 'held' : `NOT HELD: ${problem}`} | ${c.damage.length} | ${c.nextCode ?? c.nextExit} |`,
+        `| ${label} | ${c.n}${worst}${c.kind === undefined ? '' : ` (${c.kind})`} | ${c.name} ${shorten(c.detail)} | ${problem === undefined ? 'held' : `NOT HELD: ${oneLine(problem)}`} | ${c.damage.length} | ${c.nextCode ?? c.nextExit} |`,
       );
     }
   }
   lines.push('', '| verb | boot after the worst step |', '|---|---|');
   for (const [verb, booted] of Object.entries(boots)) lines.push(`| ${verb} | ${booted} |`);
   return `${lines.join('\n')}\n`;
+}
+
+/** A table cell's text: no line breaks, no column bars. */
+function oneLine(text: string): string {
+  return text
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/\|/g, '/')
+    .trim();
 }
 
 function shorten(detail: string): string {
