@@ -92,7 +92,8 @@ export function expectPanic(boot: UserspaceBoot): void {
 
 /**
  * (4) The trial's check is cut (guest power cut, sysrq b: nothing unsynced survives) right after the
- * fail point; the next boot lands in the trial or the good layer, whose userspace runs and reports.
+ * fail point; the next boot lands in the trial or the good layer, whose userspace runs (its check may
+ * end that boot with a reboot: extlinux's good layer re-arms a trial that has attempts left).
  */
 export async function expectCutThenEither(boot: Boot): Promise<UserspaceBoot> {
   const cut = await boot();
@@ -102,6 +103,5 @@ export async function expectCutThenEither(boot: Boot): Promise<UserspaceBoot> {
   const next = await boot();
   expect([LAYER.cut, LAYER.update], tail(next)).toContain(next.layer);
   expect(next.userspace, tail(next)).toBe(next.layer);
-  expect(next.status, tail(next)).toBeDefined();
   return next;
 }
