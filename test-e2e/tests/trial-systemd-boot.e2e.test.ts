@@ -5,7 +5,8 @@
 // pattern boots the trial twice, then the good layer. The layers boot the proof init, which never
 // marks a trial: the trial here is the OLDER layer, so that systemd-boot's own order without the sort
 // keys (newest id first) would boot the good one: booting the trial proves the keys rank it. Last, a
-// probe of how systemd-boot names entries: a counted file no longer matches `default <id>.conf`.
+// probe of how systemd-boot names entries: a counted file no longer matches `default <id>.conf`; and a
+// counted new default (boot_counting_tries) named by imgbase's pattern `<id>[.+][0-9c]*` boots.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bootDisk, makeOvmfVars } from '../src/index.ts';
@@ -90,8 +91,23 @@ echo 'sort-key aaa' >> imgbased-Base-1-0-layer2.conf
 cd /`,
     );
     expect(await boot()).toBe(GOOD);
+
+    // So imgbase names a counted default by a pattern (`<id>[.+][0-9c]*`): with boot_counting_tries, a new
+    // layer made the default keeps its `+3` and still boots, though the sort key ranks GOOD first.
+    const countedAt = Date.now();
+    const counted = await imgbaseOn(
+      fixture,
+      `printf '[bootloader]\\nplugins = systemd-boot\\n[bootloader.systemd-boot]\\nesp_dir = /boot/efi\\nboot_counting_tries = 3\\n' > /etc/imgbased.conf
+imgbase layer --add >&2
+ls ${ENTRIES}
+cat /boot/efi/loader/loader.conf`,
+    );
+    expect(counted).toContain('imgbased-Base-1-0-layer3+3.conf\n');
+    expect(counted).toContain('default imgbased-Base-1-0-layer3[.+][0-9c]*\n');
+    expect(await boot()).toBe('Base-1-0+3');
+    const countedRun = Math.round((Date.now() - countedAt) / 1000);
     console.log(
-      `trial-systemd-boot: 3 trial boots in ${trialBoots} s, the boot after mark-good in ${markedBoot} s, all in ${Math.round((Date.now() - started) / 1000)} s`,
+      `trial-systemd-boot: 3 trial boots in ${trialBoots} s, the boot after mark-good in ${markedBoot} s, the counted default (a VM run and a boot) in ${countedRun} s, all in ${Math.round((Date.now() - started) / 1000)} s`,
     );
   }, 1_200_000);
 });
