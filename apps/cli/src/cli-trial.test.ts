@@ -75,7 +75,9 @@ describe('trial boots at the command line', () => {
   });
 
   it('layer --add --trial: the new layer boots next as a trial', async () => {
-    expect((await imgbase(['layer', '--add', 'Base-1-0+2', '--trial'])).stdout).toBe(
+    const added = await imgbase(['layer', '--add', 'Base-1-0+2', '--trial']);
+    expect(added.stderr).toBe('imgbase: hint: reboot to use Base-1-0+3: it boots next as a trial\n');
+    expect(added.stdout).toBe(
       `Created Base-1-0+3\nAdded boot entry ${entryIdForLayer('Base-1-0+3')} (memory)\nBase-1-0+3 boots next as a trial: it becomes the default once its checks pass\n`,
     );
     expect((await imgbase(['boot', '--get-default'])).stdout).toBe('Base-1-0+1\n');
@@ -106,8 +108,9 @@ describe('imgbase update with trial boots', () => {
     const trials = new MemoryTrialBootloader('grub-counter', 'Base-1-0+1');
     Object.assign(h.boot, { trial: () => trials });
     engine = h.engine;
-    const { code, stdout } = await imgbase(['update', '/images/Base-2-0.img']);
+    const { code, stdout, stderr } = await imgbase(['update', '/images/Base-2-0.img']);
     expect(code).toBe(0);
+    expect(stderr).toBe('imgbase: hint: reboot to use Base-2-0+1: it boots next as a trial\n');
     expect(stdout.trim().split('\n').at(-1)).toBe(
       'Base-2-0+1 boots next as a trial: it becomes the default once its checks pass; reboot to use it',
     );

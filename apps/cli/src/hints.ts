@@ -8,11 +8,14 @@ import type { ImgbasedError } from '@imgbased/core';
 export function hintsAfter(verb: string, data: unknown): string[] {
   if (typeof data !== 'object' || data === null || (data as { dryRun?: unknown }).dryRun !== false) return [];
   const result = data as Record<string, unknown>;
-  const boot = result.boot as { added?: unknown } | undefined;
+  const boot = result.boot as { added?: unknown; trial?: unknown } | undefined;
   if (Array.isArray(boot?.added) && boot.added.length > 0) {
     const layers = (Array.isArray(result.created) ? (result.created as string[]) : []).filter((n) => n.includes('+'));
     const layer = layers.at(-1);
-    return [layer ? `reboot to use ${layer}: its boot entry is the default now` : 'reboot to use the new boot entry'];
+    // `update`'s trial is said at the top of its result, `layer --add --trial`'s in its boot record.
+    const how =
+      result.trial === true || boot?.trial === true ? 'it boots next as a trial' : 'its boot entry is the default now';
+    return [layer ? `reboot to use ${layer}: ${how}` : 'reboot to use the new boot entry'];
   }
   if (typeof result.layer === 'string' && typeof result.entry === 'string') {
     if (Array.isArray(result.previous)) return [`the new kernel arguments take effect when ${result.layer} boots next`];
