@@ -101,6 +101,23 @@ export class Ext4Driver implements FilesystemDriver {
     if (deviceBytes - imageBytes >= blocks.blockSize) await this.resize(device, undefined, context);
   }
 
+  async checkImage(image: string, context?: OperationContext): Promise<void> {
+    // -n opens the image read-only and answers "no" to every question: exit 0 only when it is clean.
+    const fsck = await this.runner.run(
+      { argv: ['e2fsck', '-f', '-n', image], mutates: false, okExitCodes: [0, 1, 2, 4, 8, 12, 16, 32, 128] },
+      context,
+    );
+    if (fsck.exitCode === 0) return;
+    const problem = fsck.stdout
+      .split('\n')
+      .map((line) => line.trim())
+      .find((line) => line !== '' && !/^Pass \d/.test(line) && !/^e2fsck \d/.test(line));
+    throw new ImageInvalidError(
+      image,
+      `e2fsck -n finds its file system damaged: ${problem ?? `exit code ${fsck.exitCode}`}`,
+    );
+  }
+
   async regenerateUuid(device: string, context?: OperationContext): Promise<void> {
     // tune2fs changes the UUID of a metadata_csum file system without the csum_seed feature (the
     // default of mke2fs 1.47) only when it is freshly checked, rewriting every checksum; it asks for

@@ -121,3 +121,20 @@ describe('Ext4Driver.writeImage', () => {
     });
   });
 });
+
+describe('Ext4Driver.checkImage', () => {
+  it('runs e2fsck read-only and names its first complaint when the image is damaged', async () => {
+    const clean = new ScriptedRunner({ strict: true }).on(['e2fsck', '-f', '-n'], {
+      stdout: 'Pass 1: Checking inodes\n',
+    });
+    await expect(new Ext4Driver(clean).checkImage('/x.img')).resolves.toBeUndefined();
+    const damaged = new ScriptedRunner({ strict: true }).on(['e2fsck', '-f', '-n'], {
+      exitCode: 4,
+      stdout: 'Pass 1: Checking inodes\nPass 5: Checking group summary information\nBlock bitmap differences:  +1234\n',
+    });
+    await expect(new Ext4Driver(damaged).checkImage('/x.img')).rejects.toMatchObject({
+      code: 'E_IMAGE_INVALID',
+      message: expect.stringContaining('Block bitmap differences:  +1234'),
+    });
+  });
+});

@@ -130,3 +130,19 @@ describe('Ext4Driver.writeImage on real images', () => {
     expect(allocated).toBeLessThan(image.usedBytes + 32 * MiB);
   });
 });
+
+describe('Ext4Driver.checkImage on real images', () => {
+  it('passes a clean image and refuses one whose bitmap frees a block in use (the copy would skip it)', async () => {
+    await expect(driver.checkImage(image.file)).resolves.toBeUndefined();
+    const damaged = join(work, 'damaged.ext4');
+    await tool(['cp', '--sparse=always', image.file, damaged]);
+    // The root directory's first block, marked free: a copy that trusts the bitmap would leave it out.
+    const rootBlock = /\((?:0)\):(\d+)/.exec((await tool(['debugfs', '-R', 'stat /', damaged])).stdout)?.[1];
+    expect(rootBlock).toBeDefined();
+    await tool(['debugfs', '-w', '-R', `freeb ${rootBlock}`, damaged]);
+    await expect(driver.checkImage(damaged)).rejects.toMatchObject({
+      code: 'E_IMAGE_INVALID',
+      message: expect.stringContaining('e2fsck -n finds its file system damaged'),
+    });
+  });
+});

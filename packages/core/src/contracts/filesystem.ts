@@ -26,6 +26,11 @@ export interface FilesystemDriver {
    * stay thin), then grows the file system to fill the device.
    */
   writeImage(image: string, device: string, context?: OperationContext): Promise<void>;
+  /**
+   * Checks an image file read-only before `writeImage` copies it: the copy trusts the image's own
+   * allocation maps, so a damaged image is refused (ImageInvalidError) rather than copied incomplete.
+   */
+  checkImage(image: string, context?: OperationContext): Promise<void>;
   /** Gives a copied file system (a new layer) its own UUID, after a full check. */
   regenerateUuid(device: string, context?: OperationContext): Promise<void>;
   /** Grows (or shrinks, when unmounted) the file system to fill its device, or to sizeBytes. */

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { ImageInvalidError } from '../errors/index.js';
 import type { EngineEvent } from '../events.js';
 import { Tags } from '../layout/tags.js';
 import { FixedHost, MemoryLock, MemoryVolumeManager, RecordingFilesystem } from '../testing/index.js';
@@ -126,6 +127,18 @@ describe('base --add / --remove', () => {
       code: 'E_IMAGE_INVALID',
     });
     expect(volumes.snapshot()).toBe(before);
+  });
+
+  it('checks the image before it makes anything, and a damaged one changes nothing', async () => {
+    const e = await initialised();
+    filesystem.images.set('/img/damaged.ext4', { type: 'ext4', uuid: 'u', label: undefined });
+    filesystem.fail = { method: 'checkImage', error: new ImageInvalidError('/img/damaged.ext4', 'damaged') };
+    const [before, callsBefore] = [volumes.snapshot(), filesystem.calls.length];
+    await expect(e.addBase({ nvr: 'Base-2-0', sizeBytes: 2 ** 30, image: '/img/damaged.ext4' })).rejects.toMatchObject({
+      code: 'E_IMAGE_INVALID',
+    });
+    expect(volumes.snapshot()).toBe(before);
+    expect(filesystem.calls.slice(callsBefore)).toEqual(['checkImage /img/damaged.ext4']);
   });
 
   it('refuses an existing name and a missing layout without changes', async () => {

@@ -85,6 +85,7 @@ export class Lifecycle {
           `expected an ${this.filesystem.type} file system image, found ${info?.type ?? 'none'}`,
         );
       }
+      await this.filesystem.checkImage(image, context);
     }
     return this.path.change('base --add', context, async (tx, report, result) => {
       const layout = requireLayout(report);

@@ -28,6 +28,9 @@ export class RecordingFilesystem implements FilesystemDriver {
   async writeImage(image: string, device: string): Promise<void> {
     this.record('writeImage', `${image} ${device}`);
   }
+  async checkImage(image: string): Promise<void> {
+    this.record('checkImage', image);
+  }
   async regenerateUuid(device: string): Promise<void> {
     this.record('regenerateUuid', device);
   }
