@@ -77,7 +77,7 @@ async function layoutBench(layers = 200): Promise<Outcome> {
     // The floor and the parts: Node's own start, lvs as imgbased asks it, Node + loading the CLI without
     // running a verb (bench/load-cli.cjs: the plain bundle through its code cache, which bin/imgbase runs
     // when there is no snapshot), and Node started from the snapshot, answering --version through commander.
-    `hyperfine -N --warmup 2 --runs 15 --style none --export-json /tmp/layout.json 'lvm lvs --reportformat json onn' '${imgbase} layout --json' 'node -e 0' "$(cat /tmp/lvs-own)" 'node ${loadCli}' "node --snapshot-blob ${snapshots}/$(cat /proc/sys/kernel/random/boot_id).blob -- ${entry} --version" 'node ${entry} layout --json' >&2`,
+    `hyperfine -N --warmup 2 --runs 15 --style none --export-json /tmp/layout.json 'lvm lvs --reportformat json onn' '${imgbase} layout --json' 'node -e 0' "$(cat /tmp/lvs-own)" 'node ${loadCli}' "node --snapshot-blob ${snapshots}/$(cat /proc/sys/kernel/random/boot_id).blob -- ${entry} --version" >&2`,
     `for i in $(seq 15); do IMGBASED_TIMING=1 ${imgbase} layout --json 2>&1 >/dev/null | grep '^imgbase-timing' >> /tmp/phases; done`,
     'cat /tmp/layout.json',
     'echo; cat /tmp/lvm-calls',
@@ -92,7 +92,7 @@ async function layoutBench(layers = 200): Promise<Outcome> {
     .join('\n')
     .trim()
     .split(/\n(?=\d+$)/);
-  const [lvs, subject, node, ownLvs, load, snapshotLoad, plain] = (JSON.parse(json!) as { results: HyperfineResult[] })
+  const [lvs, subject, node, ownLvs, load, snapshotLoad] = (JSON.parse(json!) as { results: HyperfineResult[] })
     .results;
   // The floor: Node's own start and the one lvs any listing needs.
   const baseline = floorOf(node!, lvs!);
@@ -111,9 +111,6 @@ async function layoutBench(layers = 200): Promise<Outcome> {
       `lvs with imgbased's options (its fields, bytes): ${ms(ownLvs!)}, ${times(ownLvs!)}`,
       `Node + loading the plain bundle, no verb (bench/load-cli.cjs): ${ms(load!)}, ${times(load!)}`,
       `Node from the CLI's snapshot, answering --version: ${ms(snapshotLoad!)}, ${times(snapshotLoad!)}`,
-      `without the snapshot (the plain bundle, as a boot's first run): ${ms(plain!)}, ratio ${(
-        plain!.median / baseline.median
-      ).toFixed(2)}×`,
       `beyond that + its lvs (configuration, container, spawning, parsing, output): ${(
         (subject!.median - snapshotLoad!.median - ownLvs!.median) * 1000
       ).toFixed(0)} ms`,
