@@ -1,6 +1,5 @@
-// Node's start plus loading the built CLI's plain bundle (apps/cli/dist: main.cjs through its code cache,
-// what bin/imgbase runs when this boot has no start-up snapshot yet), running no verb: the layout
-// benchmark's measure of what loading costs without the snapshot. CommonJS, as the CLI's entry is.
+// Node's start plus loading the built CLI (apps/cli/dist: main.cjs through its code cache), running no
+// verb: the layout benchmark's measure of what loading costs. CommonJS, as the CLI's entry is.
 const path = require('node:path');
 
 const dist = path.join(__dirname, '../apps/cli/dist');

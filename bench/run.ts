@@ -28,8 +28,6 @@ interface Outcome {
 const imgbase = path.join(repoRoot, 'apps/cli/bin/imgbase');
 const resultsDir = path.join(repoRoot, 'bench/results');
 const loadCli = path.join(repoRoot, 'bench/load-cli.cjs');
-const entry = path.join(repoRoot, 'apps/cli/dist/entry.cjs');
-const snapshots = path.join(repoRoot, 'apps/cli/dist/snapshots');
 
 /** `imgbase --version` against `node -e 0`: what the CLI adds to Node's own start. Target ≤ 1.2×. */
 async function versionBench(): Promise<Outcome> {
@@ -70,14 +68,9 @@ async function layoutBench(layers = 200): Promise<Outcome> {
     `${imgbase} --debug layout --json 2>&1 >/dev/null | grep '^\\$ lvm' > /tmp/lvm-commands || true`,
     'grep -c . /tmp/lvm-commands > /tmp/lvm-calls || true',
     `sed -n '1s/^\\$ //p' /tmp/lvm-commands > /tmp/lvs-own`,
-    // The first imgbase run of a boot has the CLI's start-up snapshot built in the background (see
-    // apps/cli/README.md); the runs measured start from it.
-    `for i in $(seq 120); do [ -e ${snapshots}/$(cat /proc/sys/kernel/random/boot_id).blob ] && break; sleep 1; done`,
-    `test -e ${snapshots}/$(cat /proc/sys/kernel/random/boot_id).blob`,
-    // The floor and the parts: Node's own start, lvs as imgbased asks it, Node + loading the CLI without
-    // running a verb (bench/load-cli.cjs: the plain bundle through its code cache, which bin/imgbase runs
-    // when there is no snapshot), and Node started from the snapshot, answering --version through commander.
-    `hyperfine -N --warmup 2 --runs 15 --style none --export-json /tmp/layout.json 'lvm lvs --reportformat json onn' '${imgbase} layout --json' 'node -e 0' "$(cat /tmp/lvs-own)" 'node ${loadCli}' "node --snapshot-blob ${snapshots}/$(cat /proc/sys/kernel/random/boot_id).blob -- ${entry} --version" >&2`,
+    // The floor and the parts: Node's own start, lvs as imgbased asks it, and Node + loading the CLI
+    // without running a verb (bench/load-cli.mjs).
+    `hyperfine -N --warmup 2 --runs 15 --style none --export-json /tmp/layout.json 'lvm lvs --reportformat json onn' '${imgbase} layout --json' 'node -e 0' "$(cat /tmp/lvs-own)" 'node ${loadCli}' >&2`,
     `for i in $(seq 15); do IMGBASED_TIMING=1 ${imgbase} layout --json 2>&1 >/dev/null | grep '^imgbase-timing' >> /tmp/phases; done`,
     'cat /tmp/layout.json',
     'echo; cat /tmp/lvm-calls',
@@ -92,8 +85,7 @@ async function layoutBench(layers = 200): Promise<Outcome> {
     .join('\n')
     .trim()
     .split(/\n(?=\d+$)/);
-  const [lvs, subject, node, ownLvs, load, snapshotLoad] = (JSON.parse(json!) as { results: HyperfineResult[] })
-    .results;
+  const [lvs, subject, node, ownLvs, load] = (JSON.parse(json!) as { results: HyperfineResult[] }).results;
   // The floor: Node's own start and the one lvs any listing needs.
   const baseline = floorOf(node!, lvs!);
   const ms = (r: HyperfineResult) => `${(r.median * 1000).toFixed(1)} ms`;
@@ -109,10 +101,9 @@ async function layoutBench(layers = 200): Promise<Outcome> {
       `lvm commands per listing: ${Number(calls)}`,
       `the bare lvs: ${ms(lvs!)}; node -e 0: ${ms(node!)}; imgbase vs the bare lvs alone: ${times(subject!)}`,
       `lvs with imgbased's options (its fields, bytes): ${ms(ownLvs!)}, ${times(ownLvs!)}`,
-      `Node + loading the plain bundle, no verb (bench/load-cli.cjs): ${ms(load!)}, ${times(load!)}`,
-      `Node from the CLI's snapshot, answering --version: ${ms(snapshotLoad!)}, ${times(snapshotLoad!)}`,
-      `beyond that + its lvs (configuration, container, spawning, parsing, output): ${(
-        (subject!.median - snapshotLoad!.median - ownLvs!.median) * 1000
+      `Node + loading the CLI, no verb (bench/load-cli.cjs): ${ms(load!)}, ${times(load!)}`,
+      `beyond Node + loading + its lvs (configuration, container, spawning, parsing, output): ${(
+        (subject!.median - load!.median - ownLvs!.median) * 1000
       ).toFixed(0)} ms`,
       `phases (IMGBASED_TIMING=1, medians of ${phaseLines.length} runs, ms since the process started): ${phases(phaseLines)}`,
     ],

@@ -4,6 +4,7 @@
 // bundle (main.cjs) through V8's code cache (see code-cache.ts). bin/imgbase runs this when there is no
 // start-up snapshot for this boot (snapshot.ts): it then asks, through IMGBASED_SNAPSHOT_BLOB, for one to
 // be built in the background for the next runs.
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { ignoreClosedPipes } from './pipes.js';
 import { phaseTimer } from './timing.js';
@@ -34,8 +35,6 @@ async function run(argv: readonly string[], snapshotWanted: string | undefined):
  */
 function buildSnapshotLater(blob: string): void {
   try {
-    // Required here: child_process costs a tenth of Node's start to load, and most runs build nothing.
-    const { spawn } = require('node:child_process') as typeof import('node:child_process');
     const builder = spawn(process.execPath, [path.join(__dirname, 'snapshot-build.cjs'), blob], {
       detached: true,
       stdio: 'ignore',

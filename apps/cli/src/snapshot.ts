@@ -19,23 +19,23 @@ type Bundle = typeof import('./main.js');
 
 const bundleFile = path.join(__dirname, 'main.cjs');
 const source = readFileSync(bundleFile, 'utf8');
-// Compiled eagerly, every function at once, and so are the builtins the bundle requires as it runs: the
-// snapshot keeps the bytecode, which a run would otherwise compile as it first calls each function (no
-// code cache applies to a snapshot's functions). Back to lazy before the snapshot is taken: V8's flags
-// are part of what a snapshot must match.
-const bundle = { exports: {} as Bundle };
+// Compiled eagerly, every function at once: the snapshot keeps the bytecode, which a run would otherwise
+// compile lazily as it first calls each function (no code cache applies to a snapshot's functions).
+// Back to lazy before the snapshot is taken: V8's flags are part of what the snapshot must match.
 v8.setFlagsFromString('--no-lazy');
+let wrapper: (...args: unknown[]) => void;
 try {
   // Node's CommonJS wrapper on a line of its own, which lineOffset takes back (exact stack traces).
-  const wrapper = new vm.Script(`(function (exports, require, module, __filename, __dirname) {\n${source}\n})`, {
+  wrapper = new vm.Script(`(function (exports, require, module, __filename, __dirname) {\n${source}\n})`, {
     filename: bundleFile,
     lineOffset: -1,
-  }).runInThisContext() as (...args: unknown[]) => void;
-  // The bundle requires only Node's builtins, all that a snapshot's script may require.
-  wrapper.call(bundle.exports, bundle.exports, require, bundle, bundleFile, path.dirname(bundleFile));
+  }).runInThisContext() as typeof wrapper;
 } finally {
   v8.setFlagsFromString('--lazy');
 }
+const bundle = { exports: {} as Bundle };
+// The bundle requires only Node's builtins, all that a snapshot's script may require.
+wrapper.call(bundle.exports, bundle.exports, require, bundle, bundleFile, path.dirname(bundleFile));
 
 v8.startupSnapshot.setDeserializeMainFunction(() => {
   ignoreClosedPipes();
