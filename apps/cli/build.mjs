@@ -7,14 +7,8 @@
 //   dist/entry.js       the entry as an ES module, for launchers that import it
 //   dist/main.cjs       the CLI (CommonJS, so that it can be compiled through vm.Script with a code cache)
 //   dist/main.cjs.cache V8's code cache of main.cjs, written by one warm-up run of the built CLI
-//   dist/import-module.cjs the import() of plugin modules (code from a code cache or snapshot has none)
-//   dist/snapshot.cjs   the script of the CLI's start-up snapshot (a snapshot is made per machine and
-//                       boot: this build makes this boot's, dist/snapshots/BOOT.blob; bin/imgbase has
-//                       others made on first use)
-//   dist/snapshot-build.cjs what builds a snapshot (in the background, for bin/imgbase)
-//   dist/version        the version, for bin/imgbase to answer --version without Node
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,21 +40,14 @@ const common = {
 try {
   await build({
     ...common,
-    entryPoints: {
-      entry: 'src/entry.ts',
-      'code-cache': 'src/code-cache.ts',
-      'import-module': 'src/import-module.cts',
-      'snapshot-build': 'src/snapshot-build.ts',
-      snapshot: 'src/snapshot.ts',
-    },
+    entryPoints: { entry: 'src/entry.ts', 'code-cache': 'src/code-cache.ts' },
     format: 'cjs',
     outExtension: { '.js': '.cjs' },
-    // Files beside each other in dist/, required only when needed.
-    external: ['./code-cache.cjs', './import-module.cjs'],
+    // The entry requires code-cache.cjs beside it, and only when it loads the bundle.
+    external: ['./code-cache.cjs'],
     // Nothing here needs its class names kept.
     keepNames: false,
   });
-  writeFileSync(join(next, 'version'), `${JSON.parse(readFileSync('package.json', 'utf8')).version}\n`);
   writeFileSync(
     join(next, 'entry.js'),
     "// The entry as an ES module, for launchers that import it: it is entry.cjs.\nimport { createRequire } from 'node:module';\ncreateRequire(import.meta.url)('./entry.cjs');\n",
@@ -112,29 +99,6 @@ try {
   }
   renameSync(next, 'dist');
   rmSync('dist.old', { recursive: true, force: true });
-  // This boot's start-up snapshot, made where it is used (bin/imgbase has one made on first use on any
-  // other boot or machine). Made in dist/ itself: the snapshot's bundle is named by its path there.
-  await snapshotForThisBoot();
 } finally {
   rmSync(next, { recursive: true, force: true }); // left only by a failed build
-}
-
-async function snapshotForThisBoot() {
-  let boot;
-  try {
-    boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    return; // no /proc: bin/imgbase runs the plain bundle
-  }
-  try {
-    execFileSync(
-      process.execPath,
-      [join('dist', 'snapshot-build.cjs'), join(here, 'dist', 'snapshots', `${boot}.blob`)],
-      {
-        stdio: 'ignore',
-      },
-    );
-  } catch {
-    console.warn('build.mjs: no start-up snapshot was made; imgbase starts without one');
-  }
 }
