@@ -1,6 +1,7 @@
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CommandRunner } from '@imgbased/core';
 import { ScriptedRunner } from '@imgbased/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SystemdHostPower, SystemdTrialChecker } from './systemd-trial-checker.js';
@@ -71,5 +72,20 @@ describe('SystemdTrialChecker', () => {
   it('reboots without waiting for its own unit', async () => {
     await new SystemdHostPower(runner).reboot();
     expect(runner.commandLines).toEqual(['systemctl --no-block reboot']);
+  });
+
+  it('asks for the reboot even when the shutdown it starts has already cancelled the operation', async () => {
+    const seen: (AbortSignal | undefined)[] = [];
+    const recording: CommandRunner = {
+      run: async (request, context) => {
+        seen.push(context?.signal);
+        if (context?.signal?.aborted) throw new Error('cancelled');
+        return { argv: request.argv, exitCode: 0, stdout: '', stderr: '', durationMs: 0, planned: false };
+      },
+    };
+    const stopping = new AbortController();
+    stopping.abort(new Error('SIGTERM'));
+    await new SystemdHostPower(recording).reboot({ signal: stopping.signal, dryRun: false });
+    expect(seen).toEqual([undefined]);
   });
 });

@@ -93,6 +93,12 @@ export class SystemdHostPower implements HostPower {
   constructor(@inject(CommandRunner) private readonly runner: CommandRunner) {}
 
   async reboot(context?: OperationContext): Promise<void> {
-    await this.runner.run({ argv: ['systemctl', '--no-block', 'reboot'], mutates: true }, context);
+    // Not cancellable: the shutdown this starts stops the check service, whose SIGTERM cancels the
+    // operation's signal while systemctl may still be running. The request must stand, and the caller
+    // still reports its verdict (and exits 3) before the service stops.
+    await this.runner.run(
+      { argv: ['systemctl', '--no-block', 'reboot'], mutates: true },
+      { ...context, signal: undefined },
+    );
   }
 }
