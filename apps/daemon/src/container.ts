@@ -1,5 +1,5 @@
 import { buildContainer } from '@imgbased/composition';
-import { CommandRunner, ImageEngine, ImgbasedConfig, OperationLock } from '@imgbased/core';
+import { CommandRunner, ImageEngine, ImgbasedConfig } from '@imgbased/core';
 import { ChangeCounter, CountingLock } from './changes.js';
 
 export interface Engines {
@@ -18,11 +18,12 @@ export interface Engines {
  * the daemon runs for months, and a /boot mounted or a bootloader installed after it started must count.
  */
 export async function createEngines(): Promise<Engines> {
-  const container = await buildContainer({ bootloaderChoice: 'per-call' });
   // The same lock, counted: the read cache sees every change the engine makes.
   const changes = new ChangeCounter();
-  const lock = new CountingLock(container.resolve<OperationLock>(OperationLock), changes);
-  container.register(OperationLock, { useValue: lock });
+  const container = await buildContainer({
+    bootloaderChoice: 'per-call',
+    wrapLock: (lock) => new CountingLock(lock, changes),
+  });
   const engine = container.resolve(ImageEngine);
   return {
     changes,

@@ -33,7 +33,7 @@ import {
   SystemdHostPower,
   SystemdTrialChecker,
 } from '@imgbased/system';
-import { type DependencyContainer, Lifecycle, container as rootContainer } from 'tsyringe';
+import { type DependencyContainer, instanceCachingFactory, Lifecycle, container as rootContainer } from 'tsyringe';
 import { AvailablePlugins, type OfferedPlugin } from './available-plugins.js';
 import type { ModuleImporter } from './plugin-directory.js';
 import { makeBootloaders, makePersistence } from './plugin-instances.js';
@@ -60,6 +60,8 @@ export interface CompositionOptions {
   readonly bootFileOps?: BootFileOps | undefined;
   /** How modules of the plugin directory are imported (tests of broken modules). */
   readonly importer?: ModuleImporter | undefined;
+  /** Wraps the operation lock the engine takes (the daemon counts its uses to know when a change happened). */
+  readonly wrapLock?: ((lock: OperationLock) => OperationLock) | undefined;
 }
 
 /**
@@ -77,7 +79,10 @@ export async function buildContainer(options: CompositionOptions = {}): Promise<
   container.register(VolumeManager, { useClass: LvmThinVolumeManager }, singleton);
   container.register(FilesystemDriver, { useClass: Ext4Driver }, singleton);
   container.register(HostInfo, { useClass: FindmntHostInfo }, singleton);
-  container.register(OperationLock, { useClass: PidFileLock }, singleton);
+  const wrapLock = options.wrapLock;
+  if (wrapLock === undefined) container.register(OperationLock, { useClass: PidFileLock }, singleton);
+  else
+    container.register(OperationLock, { useFactory: instanceCachingFactory((c) => wrapLock(c.resolve(PidFileLock))) });
   container.register(HostMounts, { useClass: FindmntHostMounts }, singleton);
   container.register(HostFiles, { useClass: NodeHostFiles }, singleton);
   container.register(TreeReader, { useClass: NodeTreeReader }, singleton);
