@@ -56,8 +56,11 @@ echo @@before-cancel
 ${FINGERPRINT}
 echo @@cancel
 ${post('{"verb":"update","args":{"image":"Node-3-1.img"}}', '/tmp/job2.json')}
-# Cancelled during the copy, which runs in the daemon itself: the new volume exists and the image is open.
-for i in $(seq 3000); do [ -e /dev/onn/Node-3-1 ] && ls -l /proc/[0-9]*/fd 2>/dev/null | grep -q Node-3-1.img && break; sleep 0.02; done
+# Cancelled during the copy, which runs in the daemon itself: once the job has reported the copy's first
+# progress (sampled each second), not merely opened the image, which a fast copy could outrun.
+${API} -N http://localhost/v1/jobs/${jobIdOf('/tmp/job2.json')}/events > /tmp/job2-events & watcher=$!
+for i in $(seq 3000); do awk '/^event: progress/ { p = 1; next } p && /"step":"install"/ { found = 1 } { p = 0 } END { exit !found }' /tmp/job2-events && break; sleep 0.02; done
+kill $watcher 2>/dev/null; wait $watcher 2>/dev/null || true
 ${API} -X DELETE http://localhost/v1/jobs/${jobIdOf('/tmp/job2.json')} >/dev/null
 ${API} -N http://localhost/v1/jobs/${jobIdOf('/tmp/job2.json')}/events
 echo @@after-cancel
