@@ -39,25 +39,4 @@ describe('ReadBatcher', () => {
     await expect(Promise.all([batcher.run('k', failing), batcher.run('k', failing)])).rejects.toThrow('lvs failed');
     expect(await batcher.run('k', async () => 'fine')).toBe('fine');
   });
-
-  it('with a gathering delay, lets callers join a read until it starts, then queues them', async () => {
-    const batcher = new ReadBatcher(20);
-    let reads = 0;
-    let release!: () => void;
-    const read = () =>
-      new Promise<number>((resolve) => {
-        const n = ++reads;
-        release = () => resolve(n);
-      });
-    const first = batcher.run('k', read);
-    const joined = batcher.run('k', read); // before the read starts: the same read
-    expect(reads).toBe(0);
-    while (reads === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-    const queued = batcher.run('k', read); // after it started: the next one
-    release();
-    expect([await first, await joined]).toEqual([1, 1]);
-    while (reads === 1) await new Promise((resolve) => setTimeout(resolve, 1));
-    release();
-    expect(await queued).toBe(2);
-  });
 });

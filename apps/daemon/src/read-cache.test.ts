@@ -5,12 +5,11 @@ import { ReadCache } from './read-cache.js';
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** A cache over a fake LVM state the test sets, counting the probes and the reads. */
-function setUp(gatherMs = 0, clock = { now: 0 }) {
+function setUp(clock = { now: 0 }) {
   const changes = new ChangeCounter();
   const lvm = { state: 'onn|7|pool00|25.00|5.00', probes: 0, fail: false };
   const cache = new ReadCache({
     changes,
-    gatherMs,
     maxAgeMs: 2000,
     now: () => clock.now,
     hostState: async () => {
@@ -47,7 +46,7 @@ describe('ReadCache', () => {
 
   it('keeps an answer no longer than its maximum age', async () => {
     const clock = { now: 0 };
-    const s = setUp(0, clock);
+    const s = setUp(clock);
     expect(await s.cache.read('layout', s.read)).toBe('layout #1');
     clock.now = 2000;
     expect(await s.cache.read('layout', s.read)).toBe('layout #1');
@@ -105,14 +104,5 @@ describe('ReadCache', () => {
     const late = s.cache.read('layout', s.read); // arrived after the change: must see it
     expect(await probing).toBe('layout #1');
     expect(await late).toBe('layout #2');
-  });
-
-  it('with a gathering delay, a burst shares one probe', async () => {
-    const s = setUp(20);
-    const first = s.cache.read('layout', s.read);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    const rest = Array.from({ length: 10 }, () => s.cache.read('layout', s.read));
-    await Promise.all([first, ...rest]);
-    expect(s.lvm.probes).toBe(1);
   });
 });

@@ -6,8 +6,6 @@ export interface ReadCacheOptions {
   readonly changes: ChangeCounter;
   /** The host's state (see `hostState`): changes made outside the daemon, by hand or by `imgbase`. */
   readonly hostState: () => Promise<string>;
-  /** How long a stamp probe waits for more callers before it starts (see ReadBatcher). */
-  readonly gatherMs?: number;
   /** Answers kept at most (one per route and name); all are dropped when more would be. */
   readonly maxEntries?: number;
   /**
@@ -44,7 +42,7 @@ export class ReadCache {
   private readonly now: () => number;
 
   constructor(private readonly options: ReadCacheOptions) {
-    this.probes = new ReadBatcher(options.gatherMs ?? 0);
+    this.probes = new ReadBatcher();
     this.maxEntries = options.maxEntries ?? 256;
     this.maxAgeMs = options.maxAgeMs ?? Number.POSITIVE_INFINITY;
     this.now = options.now ?? Date.now;
