@@ -14,6 +14,7 @@ import {
 } from '@imgbased/core';
 import { inject, injectable } from 'tsyringe';
 import { copyRanges } from './copy-ranges.js';
+import { fsckProblem } from './fsck-problem.js';
 import { findLeftoverMounts, MOUNT_DIR_PREFIX, mountDirPrefix } from './leftover-mounts.js';
 import { joinNearRanges, parseUsedBlocks, type UsedBlocks } from './used-blocks.js';
 
@@ -108,14 +109,7 @@ export class Ext4Driver implements FilesystemDriver {
       context,
     );
     if (fsck.exitCode === 0) return;
-    const problem = fsck.stdout
-      .split('\n')
-      .map((line) => line.trim())
-      .find((line) => line !== '' && !/^Pass \d/.test(line) && !/^e2fsck \d/.test(line));
-    throw new ImageInvalidError(
-      image,
-      `e2fsck -n finds its file system damaged: ${problem ?? `exit code ${fsck.exitCode}`}`,
-    );
+    throw new ImageInvalidError(image, `e2fsck -n finds its file system damaged: ${fsckProblem(fsck)}`);
   }
 
   async regenerateUuid(device: string, context?: OperationContext): Promise<void> {

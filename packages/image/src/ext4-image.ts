@@ -1,5 +1,5 @@
 import { type CommandRunner, ImageInvalidError, type OperationContext } from '@imgbased/core';
-import { checked, lastLine } from './format-checks.js';
+import { checked } from './format-checks.js';
 import type { ImageTree } from './image-tree.js';
 
 export interface Ext4ImageFacts {
@@ -9,12 +9,16 @@ export interface Ext4ImageFacts {
   readonly usedBytes: number;
 }
 
+/** Checks a whole file system image read-only: `FilesystemDriver.checkImage`. */
+export type CheckFileSystem = (image: string, context?: OperationContext) => Promise<void>;
+
 /**
  * Reads an ext4 image's superblock (`dumpe2fs -h`) and checks the whole file system read-only
- * (`e2fsck -f -n`, a few seconds for a GiB): a damaged image is refused before anything is made.
+ * (`checkFileSystem`: e2fsck -f -n, a few seconds for a GiB): a damaged image is refused before anything is made.
  */
 export async function checkExt4Image(
   runner: CommandRunner,
+  checkFileSystem: CheckFileSystem,
   image: string,
   context?: OperationContext,
 ): Promise<Ext4ImageFacts> {
@@ -29,16 +33,7 @@ export async function checkExt4Image(
   const blockSize = field('Block size');
   const blockCount = field('Block count');
   const freeBlocks = field('Free blocks');
-  // e2fsck -n answers "no" to every question and opens the image read-only: exit 0 only when clean.
-  // It tells the problems on stdout, its banner and operational errors on stderr.
-  const fsck = await runner.run(
-    { argv: ['e2fsck', '-f', '-n', image], mutates: false, okExitCodes: [0, 1, 2, 4, 8, 12, 16, 32, 128] },
-    context,
-  );
-  if (fsck.exitCode !== 0) {
-    const problem = firstProblem(fsck.stdout) ?? lastLine(fsck.stderr) ?? `exit code ${fsck.exitCode}`;
-    throw new ImageInvalidError(image, `e2fsck -n finds its file system damaged: ${problem}`);
-  }
+  await checkFileSystem(image, context);
   return { fileSystemBytes: blockCount * blockSize, usedBytes: (blockCount - freeBlocks) * blockSize };
 }
 
@@ -60,13 +55,4 @@ export function ext4Tree(runner: CommandRunner, image: string, context?: Operati
     },
     read: (path) => debugfs(`cat "${path}"`),
   };
-}
-
-/** e2fsck's first complaint, without the answer `-n` gave to its question ("Fix? no"). */
-export function firstProblem(stdout: string): string | undefined {
-  return stdout
-    .split('\n')
-    .map((line) => line.trim())
-    .find((line) => line !== '' && !/^Pass \d/.test(line) && !/^e2fsck \d/.test(line))
-    ?.replace(/\s+[\w ]+\? no$/, '');
 }

@@ -12,7 +12,7 @@ import {
   type TarCompression,
   UsageError,
 } from '@imgbased/core';
-import { checkExt4Image, ext4Tree } from './ext4-image.js';
+import { type CheckFileSystem, checkExt4Image, ext4Tree } from './ext4-image.js';
 import { type ImageTree, readTreeFile } from './image-tree.js';
 import { detectMagic, HEADER_BYTES, type Magic } from './magic.js';
 import { nvrFromFileName, nvrFromOsRelease, parseOsRelease } from './nvr-sources.js';
@@ -32,6 +32,7 @@ interface Content {
 /** See ImageInstaller.inspect. Reads the image and runs read-only tools on it only. */
 export async function inspectImage(
   runner: CommandRunner,
+  checkFileSystem: CheckFileSystem,
   path: string,
   options: ImageInspectOptions = {},
   context?: OperationContext,
@@ -47,7 +48,7 @@ export async function inspectImage(
 
   switch (magic.kind) {
     case 'ext4': {
-      const facts = await checkExt4Image(runner, path, context);
+      const facts = await checkExt4Image(runner, checkFileSystem, path, context);
       return identify(ext4Tree(runner, path, context), ext4Content('ext4', facts));
     }
     case 'tar': {
@@ -71,7 +72,7 @@ export async function inspectImage(
           if (detectMagic(await readHeader(rootfs)).kind !== 'ext4') {
             throw new ImageInvalidError(path, `its ${LIVEIMG_ROOTFS} is not an ext4 image`);
           }
-          const facts = await checkExt4Image(runner, rootfs, context);
+          const facts = await checkExt4Image(runner, checkFileSystem, rootfs, context);
           return identify(ext4Tree(runner, rootfs, context), ext4Content('liveimg', facts));
         },
         context,

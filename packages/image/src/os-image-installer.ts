@@ -23,7 +23,13 @@ export class OsImageInstaller implements ImageInstaller {
   ) {}
 
   inspect(path: string, options?: ImageInspectOptions, context?: OperationContext): Promise<ImageInfo> {
-    return inspectImage(this.runner, path, options, context);
+    return inspectImage(
+      this.runner,
+      (image, checkContext) => this.filesystems.checkImage(image, checkContext),
+      path,
+      options,
+      context,
+    );
   }
 
   install(image: ImageInfo, device: string, context?: OperationContext): Promise<void> {
